@@ -1,0 +1,247 @@
+// Business config: merged along the chain, ${VAR}s resolved from the environment, validated by the Types' schemas.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { inspect } from "node:util";
+import type { ChainedElement, ElementRecord } from "./registry.ts";
+import { ElementError, displayPath, type FieldProblem } from "./errors.ts";
+import { parseJsonFile } from "./json-file.ts";
+import { compileOnce } from "./ajv.ts";
+import type { ValidateFunction } from "ajv";
+import { formatProblems, toFieldProblems } from "./schema-errors.ts";
+
+export type ConfigValue = string | number | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
+export type ConfigObject = { [key: string]: ConfigValue };
+
+/** What shows instead of a secret. */
+export const REDACTED = "[redacted]";
+
+/** The files of one element, read once per load (a Type's are shared by all its instances). */
+export interface ElementFiles {
+  /** `<Folder>.json`, when there is one. */
+  config?: { file: string; value: ConfigValue };
+  /** `config.schema.json`, when there is one. */
+  schema?: { file: string; value: Record<string, unknown>; text: string };
+}
+
+/** Reads the config and schema files of `element`; problems go to `errors`. */
+export async function readElementFiles(element: ElementRecord, errors: ElementError[]): Promise<ElementFiles> {
+  const files: ElementFiles = {};
+  const configFile = join(element.dir, `${element.name}.json`);
+  const schemaFile = join(element.dir, "config.schema.json");
+  const [configText, schemaText] = await Promise.all([readOptional(configFile), readOptional(schemaFile)]);
+  try {
+    if (configText !== undefined) files.config = { file: configFile, value: parseJsonFile(configText, configFile, element.fullName) as ConfigValue };
+    if (schemaText !== undefined) {
+      const value = parseJsonFile(schemaText, schemaFile, element.fullName);
+      files.schema = { file: schemaFile, value: value as Record<string, unknown>, text: schemaText };
+    }
+  } catch (error) {
+    if (error instanceof ElementError) errors.push(error);
+    else throw error;
+  }
+  if (files.config !== undefined && !isPlainObject(files.config.value)) {
+    errors.push(
+      new ElementError("CONFIG_INVALID", `${element.fullName}: ${displayPath(configFile)} must hold a JSON object of settings.`, {
+        element: element.fullName,
+        file: configFile,
+        problems: [{ pointer: "", keyword: "type", message: "must be an object" }],
+      }),
+    );
+    delete files.config;
+  }
+  return files;
+}
+
+/** The validated config of an instance, or undefined after pushing its problems to `errors`. */
+export function buildConfig(
+  element: ChainedElement,
+  filesOf: (element: ElementRecord) => ElementFiles,
+  env: Readonly<Record<string, string | undefined>>,
+  errors: ElementError[],
+): ConfigObject | undefined {
+  // Meta first, the instance last: later files override earlier ones.
+  const links = [...element.chain].reverse();
+  const origins = new Map<string, string>();
+  let merged: ConfigObject = {};
+  for (const link of links) {
+    const config = filesOf(link).config;
+    if (config !== undefined) merged = mergeInto(merged, config.value as ConfigObject, "", config.file, origins);
+  }
+  const ownFile = filesOf(element).config?.file ?? join(element.dir, `${element.name}.json`);
+  const secretPointers = new Set<string>();
+  const before = errors.length;
+  const resolved = resolveVariables(merged, "", origins, env, secretPointers, (variable, pointer) => {
+    const file = originOf(pointer, origins) ?? ownFile;
+    errors.push(
+      new ElementError(
+        "ENV_MISSING",
+        `${element.fullName}: ${displayPath(file)} uses \${${variable}} at ${pointer}, but the environment variable ${variable} is not set. Set it, or give a default with \${${variable}:-value}.`,
+        { element: element.fullName, file, problems: [{ pointer, keyword: "env", message: `needs the environment variable ${variable}` }] },
+      ),
+    );
+  }) as ConfigObject;
+  if (errors.length > before) return undefined;
+
+  const problems: FieldProblem[] = [];
+  for (const link of element.chain) {
+    const schema = filesOf(link).schema;
+    if (schema === undefined) continue;
+    collectSecretPointers(schema.value, "", secretPointers);
+    const validate = compileSchema(schema, link, errors);
+    if (validate === undefined) return undefined;
+    if (!validate(resolved)) problems.push(...toFieldProblems(validate.errors ?? []));
+  }
+  if (problems.length > 0) {
+    const unique = dedupe(problems);
+    errors.push(
+      new ElementError(
+        "CONFIG_INVALID",
+        `${element.fullName}: ${displayPath(ownFile)} is not a valid config for ${element.chain[1]?.fullName ?? element.fullName}: ${formatProblems(unique)}.`,
+        { element: element.fullName, file: ownFile, problems: unique },
+      ),
+    );
+    return undefined;
+  }
+  return redactable(resolved, secretPointers, "");
+}
+
+function compileSchema(schema: NonNullable<ElementFiles["schema"]>, owner: ElementRecord, errors: ElementError[]): ValidateFunction | undefined {
+  try {
+    return compileOnce(schema.text, schema.value);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.replace(/^strict mode: /, "") : String(error);
+    errors.push(
+      new ElementError("SCHEMA_INVALID", `${owner.fullName}: ${displayPath(schema.file)} is not a usable JSON Schema: ${why}.`, {
+        element: owner.fullName,
+        file: schema.file,
+      }),
+    );
+    return undefined;
+  }
+}
+
+/** Deep-merges `source` over `target` (objects merged, everything else replaced), noting each leaf's file. */
+function mergeInto(target: ConfigObject, source: ConfigObject, at: string, file: string, origins: Map<string, string>): ConfigObject {
+  const result: ConfigObject = { ...target };
+  for (const [key, value] of Object.entries(source)) {
+    const pointer = `${at}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+    const existing = result[key];
+    if (isPlainObject(value) && isPlainObject(existing)) {
+      result[key] = mergeInto(existing, value, pointer, file, origins);
+    } else {
+      result[key] = value;
+      origins.set(pointer, file);
+    }
+  }
+  return result;
+}
+
+function originOf(pointer: string, origins: Map<string, string>): string | undefined {
+  for (let p = pointer; p !== ""; p = p.slice(0, p.lastIndexOf("/"))) {
+    const file = origins.get(p);
+    if (file !== undefined) return file;
+  }
+  return undefined;
+}
+
+const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+function resolveVariables(
+  value: ConfigValue,
+  pointer: string,
+  origins: Map<string, string>,
+  env: Readonly<Record<string, string | undefined>>,
+  secretPointers: Set<string>,
+  missing: (variable: string, pointer: string) => void,
+): ConfigValue {
+  if (typeof value === "string") {
+    if (!value.includes("${")) return value;
+    let fromEnvironment = false;
+    const resolved = value.replace(variablePattern, (_match, variable: string, fallback: string | undefined) => {
+      const found = env[variable];
+      if (found !== undefined && found !== "") {
+        fromEnvironment = true;
+        return found;
+      }
+      if (fallback !== undefined) return fallback;
+      missing(variable, pointer);
+      return "";
+    });
+    // A value that came from the environment is treated as a secret: it never appears in a message or a dump.
+    if (fromEnvironment) secretPointers.add(pointer);
+    return resolved;
+  }
+  if (Array.isArray(value)) return value.map((item, i) => resolveVariables(item, `${pointer}/${i}`, origins, env, secretPointers, missing));
+  if (isPlainObject(value)) {
+    const result: ConfigObject = {};
+    for (const [key, item] of Object.entries(value)) {
+      result[key] = resolveVariables(item, `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`, origins, env, secretPointers, missing);
+    }
+    return result;
+  }
+  return value;
+}
+
+function collectSecretPointers(schema: unknown, at: string, into: Set<string>): void {
+  if (!isPlainObject(schema as ConfigValue)) return;
+  const properties = (schema as { properties?: Record<string, unknown> }).properties;
+  if (properties === undefined) return;
+  for (const [key, property] of Object.entries(properties)) {
+    const pointer = `${at}/${key}`;
+    if ((property as { secret?: unknown }).secret === true) into.add(pointer);
+    collectSecretPointers(property, pointer, into);
+  }
+}
+
+/** Names that are secret whatever a schema says: a second line of defence. */
+const secretName = /secret|password|token|credential|private.?key/i;
+
+/**
+ * The config as the instance gets it: plain values it can use, frozen, that show `[redacted]` for every secret
+ * when inspected, JSON-stringified or printed.
+ */
+function redactable(config: ConfigObject, secrets: Set<string>, at: string): ConfigObject {
+  const result: ConfigObject = {};
+  for (const [key, value] of Object.entries(config)) {
+    const pointer = `${at}/${key}`;
+    result[key] = isPlainObject(value) ? redactable(value, secrets, pointer) : value;
+  }
+  const redacted = (): Record<string, unknown> => {
+    const shown: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(result)) {
+      const pointer = `${at}/${key}`;
+      const secret = secrets.has(pointer) || (typeof value === "string" && secretName.test(key));
+      shown[key] = secret ? REDACTED : value;
+    }
+    return shown;
+  };
+  Object.defineProperties(result, {
+    toJSON: { value: redacted, enumerable: false },
+    [inspect.custom]: { value: (_depth: number, options: object) => inspect(redacted(), options), enumerable: false },
+    toString: { value: () => JSON.stringify(redacted()), enumerable: false },
+  });
+  return Object.freeze(result);
+}
+
+function isPlainObject(value: ConfigValue | undefined): value is ConfigObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function dedupe(problems: FieldProblem[]): FieldProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.pointer}|${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}

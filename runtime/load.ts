@@ -1,0 +1,97 @@
+// loadApp: layers → discovery → registry and chains → bundles → configs → an App, with every problem at once.
+import { resolve } from "node:path";
+import { App, type Blueprint } from "./app.ts";
+import { ElementError, displayPath } from "./errors.ts";
+import { resolveLayers } from "./layers.ts";
+import { discoverLayer } from "./discovery.ts";
+import { buildRegistry, resolveChains, type ElementRecord } from "./registry.ts";
+import { importBundles, locateBundles, type ElementClass } from "./bundles.ts";
+import { buildConfig, readElementFiles, type ElementFiles } from "./config.ts";
+
+export interface LoadOptions {
+  /** Where `${VAR}`s are looked up; `process.env` by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Loads the app in `dir` with the official layer and its ancestors; rejects with every problem found. */
+export async function loadApp(dir: string, options: LoadOptions = {}): Promise<App> {
+  const appDir = resolve(dir);
+  const env = options.env ?? process.env;
+  const errors: ElementError[] = [];
+
+  const layers = await resolveLayers(appDir);
+  const found = (await Promise.all(layers.map((layer) => discoverLayer(layer, errors)))).flat();
+  const registry = buildRegistry(found, errors);
+  const chained = resolveChains(registry, errors);
+
+  const located = locateBundles(chained, errors);
+  const bundles = await importBundles(located.values(), errors);
+
+  // Each element's files are read once, however many instances share them.
+  const filesOf = new Map<ElementRecord, ElementFiles>();
+  const needed = new Set<ElementRecord>();
+  for (const element of chained.values()) if (element.kind === "Instance") for (const link of element.chain) needed.add(link);
+  await Promise.all([...needed].map(async (record) => filesOf.set(record, await readElementFiles(record, errors))));
+
+  const blueprints = new Map<string, Blueprint>();
+  for (const element of chained.values()) {
+    const bundle = located.get(element.fullName);
+    const elementClass = bundle === undefined ? undefined : bundles.get(bundle.file)?.elementClass;
+    if (bundle !== undefined && elementClass === undefined) continue; // its bundle failed: already reported
+    if (elementClass !== undefined && !extendsMetaClass(elementClass, element.chain, located, bundles, errors, bundle!.owner)) continue;
+    const config = element.kind === "Instance" ? buildConfig(element, (r) => filesOf.get(r) ?? {}, env, errors) : undefined;
+    blueprints.set(element.fullName, {
+      info: {
+        fullName: element.fullName,
+        kind: element.kind,
+        title: element.declaration.title,
+        chain: element.chain.map((link) => link.fullName),
+        layer: element.layer.label,
+        file: element.file,
+        shadows: element.shadows,
+        bundle: bundle?.file,
+      },
+      elementClass,
+      config,
+    });
+  }
+
+  if (errors.length > 0) throw ElementError.combine(dedupeErrors(errors));
+  return new App(appDir, blueprints);
+}
+
+/** A Meta with code defines the category's base class; every Type's class must extend it. */
+function extendsMetaClass(
+  elementClass: ElementClass,
+  chain: ElementRecord[],
+  located: ReturnType<typeof locateBundles>,
+  bundles: Awaited<ReturnType<typeof importBundles>>,
+  errors: ElementError[],
+  owner: ElementRecord,
+): boolean {
+  const meta = chain[chain.length - 1]!;
+  if (owner === meta) return true;
+  const metaBundle = located.get(meta.fullName);
+  const metaClass = metaBundle === undefined ? undefined : bundles.get(metaBundle.file)?.elementClass;
+  if (metaClass === undefined || elementClass === metaClass || elementClass.prototype instanceof metaClass) return true;
+  if (!errors.some((e) => e.code === "BUNDLE_INVALID" && e.element === owner.fullName)) {
+    errors.push(
+      new ElementError(
+        "BUNDLE_INVALID",
+        `${owner.fullName}: the class in ${displayPath(located.get(owner.fullName)?.file ?? owner.file)} must extend ${metaClass.name}, the base class of ${meta.fullName}.`,
+        { element: owner.fullName, file: located.get(owner.fullName)?.file ?? owner.file },
+      ),
+    );
+  }
+  return false;
+}
+
+function dedupeErrors(errors: ElementError[]): ElementError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.code}|${e.file}|${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
