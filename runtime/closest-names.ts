@@ -6,12 +6,15 @@ export function closestNames(name: string, candidates: Iterable<string>, limit =
   const scored: Array<[string, number]> = [];
   for (const candidate of candidates) {
     const distance = editDistance(wanted, candidate.toLowerCase());
-    const allowed = Math.max(2, Math.floor(Math.max(wanted.length, candidate.length) / 3));
+    const allowed = Math.max(2, Math.floor(Math.max(wanted.length, candidate.length) / 5));
     const sameTail = wanted.split(".").pop() === candidate.toLowerCase().split(".").pop();
     if (distance <= allowed || sameTail) scored.push([candidate, distance]);
   }
+  scored.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
+  // Only the nearest few: a much worse match next to a good one is noise.
+  const best = scored[0]?.[1] ?? 0;
   return scored
-    .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
+    .filter(([, distance]) => distance <= best + 1)
     .slice(0, limit)
     .map(([candidate]) => candidate);
 }
