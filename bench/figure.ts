@@ -12,6 +12,8 @@ export interface Figure {
   /** The bound the issue sets on the ratio (at most for "lower", at least for "higher"), and the aim. */
   limit?: number;
   aim?: number;
+  /** A bound on the value itself, where the issue sets one (e.g. 500 ns for a cached getElement). */
+  maxValue?: number;
 }
 
 /** A benchmark module default-exports one of these. */

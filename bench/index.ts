@@ -2,6 +2,7 @@
 import type { Benchmark, Figure } from "./figure.ts";
 
 const modules: Array<[string, () => Promise<{ default: Benchmark }>]> = [
+  ["runtime", () => import("./runtime.ts")],
 ];
 
 function ratioOf(figure: Figure): number {
@@ -9,11 +10,18 @@ function ratioOf(figure: Figure): number {
 }
 
 function verdict(figure: Figure): string {
-  if (figure.limit === undefined) return "";
-  const ratio = ratioOf(figure);
-  const ok = figure.better === "lower" ? ratio <= figure.limit : ratio >= figure.limit;
-  const bound = `${figure.better === "lower" ? "≤" : "≥"} ${figure.limit}×`;
-  return `${ok ? "ok" : "OVER"} (${bound}${figure.aim !== undefined ? `, aim ${figure.aim}×` : ""})`;
+  const bounds: string[] = [];
+  let ok = true;
+  if (figure.limit !== undefined) {
+    const ratio = ratioOf(figure);
+    ok &&= figure.better === "lower" ? ratio <= figure.limit : ratio >= figure.limit;
+    bounds.push(`${figure.better === "lower" ? "≤" : "≥"} ${figure.limit}×${figure.aim !== undefined ? `, aim ${figure.aim}×` : ""}`);
+  }
+  if (figure.maxValue !== undefined) {
+    ok &&= figure.value <= figure.maxValue;
+    bounds.push(`≤ ${figure.maxValue} ${figure.unit}`);
+  }
+  return bounds.length === 0 ? "" : `${ok ? "ok" : "MISSED"} (${bounds.join("; ")})`;
 }
 
 function bar(ratio: number): string {
