@@ -1,6 +1,6 @@
 // Finds and imports the code of every element: each distinct bundle once, at load, so getElement stays synchronous.
 import { existsSync, realpathSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ChainedElement, ElementRecord } from "./registry.ts";
 import { ElementError, displayPath } from "./errors.ts";
@@ -73,7 +73,7 @@ function bundleFileOf(element: ElementRecord): string | ElementError | undefined
     });
   if (entry === ".") {
     // The reference gives instances "." as a fixed value with no code of their own: then the Type's code applies.
-    return ["index.ts", "index.js", "index.mjs"].map((name) => join(element.dir, name)).find((file) => existsSync(file));
+    return element.indexFile;
   }
   if (isAbsolute(entry)) return fail("is an absolute path; it must be a path inside the element folder.");
   const file = resolve(element.dir, entry);

@@ -17,6 +17,8 @@ export interface ElementRecord {
   dir: string;
   file: string;
   layer: Layer;
+  /** The folder's index file, if any: what backendBundleEntry "." means. */
+  indexFile: string | undefined;
   /** e.json files of earlier layers that this one replaces. */
   shadows: string[];
 }
@@ -56,6 +58,7 @@ export function buildRegistry(found: FoundElement[], errors: ElementError[]): Ma
       dir: element.dir,
       file: element.file,
       layer: element.layer,
+      indexFile: element.indexFile,
       shadows: earlier === undefined ? [] : [...earlier.shadows, earlier.file],
     });
   }
