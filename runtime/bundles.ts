@@ -21,17 +21,29 @@ export function locateBundles(elements: Map<string, ChainedElement>, errors: Ele
   const located = new Map<string, { file: string; owner: ElementRecord }>();
   const ownBundle = new Map<ElementRecord, string | ElementError | undefined>();
   for (const element of elements.values()) {
+    let brokenLink = false;
     for (const link of element.chain) {
       if (!ownBundle.has(link)) ownBundle.set(link, bundleFileOf(link));
       const file = ownBundle.get(link);
       if (file instanceof ElementError) {
-        if (link === element) errors.push(file);
+        // Reported once, by the element that declares it; its instances are not blamed again.
+        if (link.fullName === element.fullName) errors.push(file);
+        brokenLink = true;
         break;
       }
       if (file !== undefined) {
         located.set(element.fullName, { file, owner: link });
         break;
       }
+    }
+    if (element.kind === "Instance" && !located.has(element.fullName) && !brokenLink) {
+      errors.push(
+        new ElementError(
+          "BUNDLE_INVALID",
+          `${element.fullName}: nothing on its chain (${element.chain.map((l) => l.fullName).join(" → ")}) has code, so it cannot be made. Give its Type a backendBundleEntry with an index.ts.`,
+          { element: element.fullName, file: element.file },
+        ),
+      );
     }
   }
   return located;
@@ -73,6 +85,8 @@ function bundleFileOf(element: ElementRecord): string | ElementError | undefined
     });
   if (entry === ".") {
     // The reference gives instances "." as a fixed value with no code of their own: then the Type's code applies.
+    if (element.indexFile === undefined) return undefined;
+    if (!isInside(realpathSync(element.dir), realpathSync(element.indexFile))) return fail("points at an index file that links outside the element folder.");
     return element.indexFile;
   }
   if (isAbsolute(entry)) return fail("is an absolute path; it must be a path inside the element folder.");

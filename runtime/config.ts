@@ -21,6 +21,8 @@ export interface ElementFiles {
   config?: { file: string; value: ConfigValue };
   /** `config.schema.json`, when there is one. */
   schema?: { file: string; value: Record<string, unknown>; text: string };
+  /** A file could not be used (already reported): configs built on it are not validated. */
+  failed?: boolean;
 }
 
 /** Reads the config and schema files of `element`; problems go to `errors`. */
@@ -36,8 +38,9 @@ export async function readElementFiles(element: ElementRecord, errors: ElementEr
       files.schema = { file: schemaFile, value: value as Record<string, unknown>, text: schemaText };
     }
   } catch (error) {
-    if (error instanceof ElementError) errors.push(error);
-    else throw error;
+    if (!(error instanceof ElementError)) throw error;
+    errors.push(error);
+    files.failed = true;
   }
   if (files.config !== undefined && !isPlainObject(files.config.value)) {
     errors.push(
@@ -48,6 +51,7 @@ export async function readElementFiles(element: ElementRecord, errors: ElementEr
       }),
     );
     delete files.config;
+    files.failed = true;
   }
   return files;
 }
@@ -59,6 +63,7 @@ export function buildConfig(
   env: Readonly<Record<string, string | undefined>>,
   errors: ElementError[],
 ): ConfigObject | undefined {
+  if (element.chain.some((link) => filesOf(link).failed === true)) return undefined;
   // Meta first, the instance last: later files override earlier ones.
   const links = [...element.chain].reverse();
   const origins = new Map<string, string>();
@@ -92,20 +97,30 @@ export function buildConfig(
     if (!validate(resolved)) problems.push(...toFieldProblems(validate.errors ?? []));
   }
   if (problems.length > 0) {
-    const unique = dedupe(problems);
-    errors.push(
-      new ElementError(
-        "CONFIG_INVALID",
-        `${element.fullName}: ${displayPath(ownFile)} is not a valid config for ${element.chain[1]?.fullName ?? element.fullName}: ${formatProblems(unique)}.`,
-        { element: element.fullName, file: ownFile, problems: unique },
-      ),
-    );
+    // Each problem goes to the file that wrote the failing value; a missing field, to the instance's own file.
+    const byFile = new Map<string, FieldProblem[]>();
+    for (const problem of dedupe(problems)) {
+      const file = problem.keyword === "required" ? ownFile : (originOf(problem.pointer, origins) ?? ownFile);
+      byFile.set(file, [...(byFile.get(file) ?? []), problem]);
+    }
+    for (const [file, unique] of byFile) {
+      errors.push(
+        new ElementError(
+          "CONFIG_INVALID",
+          filesOf(element).config === undefined && file === ownFile
+            ? `${element.fullName}: its config file is missing: create ${displayPath(file)} with the settings of ${element.chain[1]?.fullName ?? element.fullName}: ${formatProblems(unique)}.`
+            : `${element.fullName}: ${displayPath(file)} is not a valid config for ${element.chain[1]?.fullName ?? element.fullName}: ${formatProblems(unique)}.`,
+          { element: element.fullName, file, problems: unique },
+        ),
+      );
+    }
     return undefined;
   }
   return redactable(resolved, secretPointers, "");
 }
 
-function compileSchema(schema: NonNullable<ElementFiles["schema"]>, owner: ElementRecord, errors: ElementError[]): ValidateFunction | undefined {
+/** Compiles a Type's schema, or reports SCHEMA_INVALID. */
+export function compileSchema(schema: NonNullable<ElementFiles["schema"]>, owner: ElementRecord, errors: ElementError[]): ValidateFunction | undefined {
   try {
     return compileOnce(schema.text, schema.value);
   } catch (error) {
@@ -158,8 +173,9 @@ function resolveVariables(
     if (!value.includes("${")) return value;
     let fromEnvironment = false;
     const resolved = value.replace(variablePattern, (_match, variable: string, fallback: string | undefined) => {
+      // As in a shell: ${VAR:-default} also replaces an empty value; ${VAR} needs the variable to be set.
       const found = env[variable];
-      if (found !== undefined && found !== "") {
+      if (found !== undefined && (found !== "" || fallback === undefined)) {
         fromEnvironment = true;
         return found;
       }

@@ -33,7 +33,7 @@ function stripBom(text: string): string {
 function throwInvalid(file: string, element: string | undefined, line: number, column: number, expected: string): never {
   throw new ElementError(
     "JSON_INVALID",
-    `${displayPath(file)}:${line}:${column} is not valid JSON: ${expected}. Fix the file and run \`jit-elements check\`.`,
+    `${element === undefined ? "" : `${element}: `}${displayPath(file)}:${line}:${column} is not valid JSON: ${expected}. Fix the file and run \`jit-elements check\`.`,
     { element, file, line, column },
   );
 }

@@ -6,7 +6,7 @@ import { resolveLayers } from "./layers.ts";
 import { discoverLayer } from "./discovery.ts";
 import { buildRegistry, resolveChains, type ElementRecord } from "./registry.ts";
 import { importBundles, locateBundles, type ElementClass } from "./bundles.ts";
-import { buildConfig, readElementFiles, type ElementFiles } from "./config.ts";
+import { buildConfig, compileSchema, readElementFiles, type ElementFiles } from "./config.ts";
 
 export interface LoadOptions {
   /** Where `${VAR}`s are looked up; `process.env` by default. */
@@ -30,8 +30,13 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
   // Each element's files are read once, however many instances share them.
   const filesOf = new Map<ElementRecord, ElementFiles>();
   const needed = new Set<ElementRecord>();
-  for (const element of chained.values()) if (element.kind === "Instance") for (const link of element.chain) needed.add(link);
+  for (const element of chained.values()) {
+    if (element.kind === "Instance") for (const link of element.chain) needed.add(link);
+    else needed.add(element);
+  }
   await Promise.all([...needed].map(async (record) => filesOf.set(record, await readElementFiles(record, errors))));
+  // A Type's schema is checked even when no instance uses it yet.
+  for (const [record, files] of filesOf) if (files.schema !== undefined) compileSchema(files.schema, record, errors);
 
   const blueprints = new Map<string, Blueprint>();
   for (const element of chained.values()) {

@@ -68,15 +68,16 @@ export function buildRegistry(found: FoundElement[], errors: ElementError[]): Ma
 /** Follows every element's `type` to its Meta; unknown names, cycles and wrong kinds go to `errors`. */
 export function resolveChains(registry: Map<string, ElementRecord>, errors: ElementError[]): Map<string, ChainedElement> {
   const chained = new Map<string, ChainedElement>();
+  const cycles = new Set<string>();
   for (const record of registry.values()) {
-    const chain = chainOf(record, registry);
+    const chain = chainOf(record, registry, cycles);
     if (chain instanceof ElementError) errors.push(chain);
-    else chained.set(record.fullName, { ...record, chain });
+    else if (chain !== undefined) chained.set(record.fullName, Object.assign(record, { chain })); // the same object as its chain links, so maps keyed by record agree
   }
   return chained;
 }
 
-function chainOf(start: ElementRecord, registry: Map<string, ElementRecord>): ElementRecord[] | ElementError {
+function chainOf(start: ElementRecord, registry: Map<string, ElementRecord>, cycles: Set<string>): ElementRecord[] | ElementError | undefined {
   const chain = [start];
   let current = start;
   while (current.kind !== "Meta") {
@@ -93,12 +94,17 @@ function chainOf(start: ElementRecord, registry: Map<string, ElementRecord>): El
       );
     }
     if (chain.includes(next)) {
-      const loop = [...chain.slice(chain.indexOf(next)), next].map((e) => e.fullName).join(" → ");
+      // One error per cycle, however many elements run into it.
+      const members = chain.slice(chain.indexOf(next));
+      const key = members.map((e) => e.fullName).sort().join(" ");
+      if (cycles.has(key)) return undefined;
+      cycles.add(key);
+      const loop = [...members, next].map((e) => e.fullName).join(" → ");
       about.problems[0]!.message = "makes a cycle";
       return new ElementError(
         "TYPE_CYCLE",
-        `${start.fullName}: its types go round in a cycle (${loop}); a chain must end at a Meta. Fix "type" in ${displayPath(current.file)}.`,
-        about,
+        `${current.fullName}: its types go round in a cycle (${loop}); a chain must end at a Meta. Fix "type" in ${displayPath(current.file)}.`,
+        { ...about, element: current.fullName },
       );
     }
     const wrongKind = kindProblem(current, next);
