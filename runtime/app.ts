@@ -83,7 +83,7 @@ export class App {
     }
     const { info, elementClass, config } = blueprint;
     if (info.kind !== "Instance" || elementClass === undefined || config === undefined) {
-      const why = info.kind === "Instance" ? "has no code on its chain (no backendBundleEntry with a file)" : `is a ${info.kind}; getElement makes instances. Declare an instance whose type is ${fullName}`;
+      const why = info.kind === "Instance" ? "was loaded without its config (loadApp with configs: false)" : `is a ${info.kind}; getElement makes instances. Declare an instance whose type is ${fullName}`;
       throw new ElementError("ELEMENT_KIND", `${fullName} ${why}.`, { element: fullName, file: info.file });
     }
     const Class = elementClass as unknown as new (context: object) => object;

@@ -10,7 +10,7 @@ const usage = `Usage: jit-elements <command> [options]
 
 Commands:
   check [dir]                          Load the app in dir (default .) and print every problem; exit 1 if any.
-  list [dir]                           List the app's elements with their chains, layers and files.
+  list [dir] [--json]                  List the app's elements with their chains, layers and files.
   typegen [dir] [--out file]           Write element-map.d.ts so app.getElement(...) is typed.
   new <category>/<Name> --type <name>  Scaffold an element folder in the app (--dir, default .).
       [--kind instance|type] [--title text]
@@ -68,7 +68,7 @@ async function check(args: string[], out: (line: string) => void): Promise<numbe
 
 async function list(args: string[], out: (line: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } });
-  const app = await loadApp(positionals[0] ?? ".");
+  const app = await loadApp(positionals[0] ?? ".", { configs: false });
   const elements = app.elements();
   if (values.json) {
     out(JSON.stringify(elements, null, 2));
@@ -84,7 +84,7 @@ async function list(args: string[], out: (line: string) => void): Promise<number
 
 async function typegen(args: string[], out: (line: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { out: { type: "string" } } });
-  const app = await loadApp(positionals[0] ?? ".");
+  const app = await loadApp(positionals[0] ?? ".", { configs: false });
   const file = await writeElementMap(app, values.out === undefined ? undefined : resolve(values.out));
   out(`wrote ${displayPath(file)}`);
   return 0;
@@ -100,7 +100,7 @@ async function scaffold(args: string[], out: (line: string) => void): Promise<nu
   if (path === undefined || values.type === undefined) {
     throw new ElementError("DECLARATION_INVALID", "Usage: jit-elements new <category>/<Name> --type <fullName>, e.g. jit-elements new storages/MyOss --type storages.OssType");
   }
-  const app = await loadApp(values.dir);
+  const app = await loadApp(values.dir, { configs: false });
   const target = app.elements().find((e) => e.fullName === values.type);
   const kind = values.kind?.toLowerCase() === "type" || (values.kind === undefined && target?.kind === "Meta") ? "Type" : "Instance";
   const files = await scaffoldElement(app, { path, type: values.type, kind, title: values.title });

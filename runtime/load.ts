@@ -11,6 +11,11 @@ import { buildConfig, compileSchema, readElementFiles, type ElementFiles } from 
 export interface LoadOptions {
   /** Where `${VAR}`s are looked up; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * false: skip business configs (no ${VAR} needed, nothing validated, no instance can be made). For tools that
+   * only read the app's structure, such as `jit-elements list` and `typegen`.
+   */
+  configs?: boolean;
 }
 
 /** Loads the app in `dir` with the official layer and its ancestors; rejects with every problem found. */
@@ -44,7 +49,7 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
     const elementClass = bundle === undefined ? undefined : bundles.get(bundle.file)?.elementClass;
     if (bundle !== undefined && elementClass === undefined) continue; // its bundle failed: already reported
     if (elementClass !== undefined && !extendsMetaClass(elementClass, element.chain, located, bundles, errors, bundle!.owner)) continue;
-    const config = element.kind === "Instance" ? buildConfig(element, (r) => filesOf.get(r) ?? {}, env, errors) : undefined;
+    const config = element.kind === "Instance" && options.configs !== false ? buildConfig(element, (r) => filesOf.get(r) ?? {}, env, errors) : undefined;
     blueprints.set(element.fullName, {
       info: {
         fullName: element.fullName,
