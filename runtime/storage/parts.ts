@@ -11,12 +11,17 @@ export interface Part {
   open(): Readable;
 }
 
+/** A buffer or file of known size, or a stream too large to hold: its first bytes, the rest, and the stream. */
+export type SettledBody =
+  | Exclude<UploadBody, { kind: "stream" }>
+  | { kind: "large-stream"; head: Buffer[]; rest: AsyncIterator<Buffer>; stream: Readable };
+
 /**
  * A body whose size is settled: a buffer or a file as given, or a stream read up to `threshold` bytes. When the
  * stream ends within that, it becomes a buffer (small streams need no multipart and can be retried); otherwise
  * the bytes read so far stay at the front of `rest`.
  */
-export async function settleBody(body: UploadBody, threshold: number): Promise<UploadBody | { kind: "large-stream"; head: Buffer[]; rest: AsyncIterator<Buffer>; stream: Readable }> {
+export async function settleBody(body: UploadBody, threshold: number): Promise<SettledBody> {
   if (body.kind !== "stream") return body;
   const iterator = body.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string | Uint8Array>;
   const head: Buffer[] = [];

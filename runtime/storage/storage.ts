@@ -7,7 +7,6 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
 import { Element } from "../element.ts";
-import type { ConfigObject } from "../config.ts";
 import { REDACTED } from "../config.ts";
 import { NO_SUCH_KEY, StorageError, StorageFailure, explain, sanitizeError, scrub } from "./errors.ts";
 import { objectNameProblem, prefixProblem } from "./names.ts";
@@ -36,7 +35,7 @@ import type {
 export const MAX_SIGN_SECONDS = 7 * 24 * 3600;
 
 /** Base class of every storage element (`storages.*`): the methods app code calls, the primitives a Type supplies. */
-export abstract class Storage<Config extends object = ConfigObject> extends Element<Config> {
+export abstract class Storage<Config extends object = object> extends Element<Config> {
   #secrets: string[] | undefined;
 
   /** fullName of the instance, e.g. `storages.MyOss`. */
@@ -144,10 +143,12 @@ export abstract class Storage<Config extends object = ConfigObject> extends Elem
   async *list(options: ListOptions = {}): AsyncGenerator<ListEntry, void, undefined> {
     const prefix = options.prefix ?? "";
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const pageSize = options.pageSize ?? 1000;
     const problem =
       prefixProblem(prefix) ??
       (options.delimiter !== undefined && (typeof options.delimiter !== "string" || options.delimiter === "") ? "delimiter must be a non-empty string" : undefined) ??
-      (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 1) ? `limit must be a whole number above 0, not ${String(limit)}` : undefined);
+      (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 1) ? `limit must be a whole number above 0, not ${String(limit)}` : undefined) ??
+      (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000 ? `pageSize must be a whole number from 1 to 1000, not ${String(pageSize)}` : undefined);
     if (problem !== undefined) {
       throw this.#wrap("list", undefined, new StorageFailure(problem.startsWith("a prefix") ? "INVALID_OBJECT_NAME" : "INVALID_ARGUMENT", problem));
     }
@@ -156,7 +157,7 @@ export abstract class Storage<Config extends object = ConfigObject> extends Elem
     do {
       let page: ListPage;
       try {
-        page = await this.listPage({ prefix, delimiter: options.delimiter, cursor, pageSize: Math.min(1000, limit - yielded) });
+        page = await this.listPage({ prefix, delimiter: options.delimiter, cursor, pageSize: Math.min(pageSize, limit - yielded) });
       } catch (error) {
         throw this.#wrap("list", undefined, error);
       }
@@ -171,7 +172,7 @@ export abstract class Storage<Config extends object = ConfigObject> extends Elem
   /** Copies `from` to `to` within the storage, without moving the bytes through this process. */
   async copy(from: string, to: string): Promise<CopyResult> {
     return this.#run("copy", from, async () => {
-      this.#checkName(to);
+      this.#checkName(to, "the target name");
       const { etag } = await this.copyObject(from, to);
       return { name: to, source: from, etag };
     });
@@ -181,7 +182,7 @@ export abstract class Storage<Config extends object = ConfigObject> extends Elem
   async deleteMany(names: readonly string[]): Promise<DeleteManyResult> {
     return this.#run("deleteMany", undefined, async () => {
       if (!Array.isArray(names)) throw new StorageFailure("INVALID_ARGUMENT", "names must be an array of object names");
-      for (const name of names) this.#checkName(name);
+      names.forEach((name, i) => this.#checkName(name, `names[${i}]`));
       const unique = [...new Set(names)];
       if (unique.length > 0) await this.removeObjects(unique);
       return { deleted: unique };
@@ -269,9 +270,10 @@ export abstract class Storage<Config extends object = ConfigObject> extends Elem
     }
   }
 
-  #checkName(name: unknown): void {
+  /** Throws INVALID_OBJECT_NAME unless `name` is valid; `label` says which name when there are several. */
+  #checkName(name: unknown, label?: string): void {
     const problem = objectNameProblem(name);
-    if (problem !== undefined) throw new StorageFailure("INVALID_OBJECT_NAME", problem);
+    if (problem !== undefined) throw new StorageFailure("INVALID_OBJECT_NAME", label === undefined ? problem : `${label} ${JSON.stringify(name) ?? String(name)} is not valid: ${problem}`);
   }
 
   #facts(error: unknown): FailureFacts {

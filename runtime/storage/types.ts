@@ -70,6 +70,8 @@ export interface ListOptions {
   delimiter?: string;
   /** Stop after this many entries (objects and prefixes together). */
   limit?: number;
+  /** Entries asked for per request, 1 to 1000 (default 1000); the listing pages by itself either way. */
+  pageSize?: number;
 }
 
 /** One entry of a listing: an object, or (with a delimiter) a common prefix such as `docs/2024/`. */
