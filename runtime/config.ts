@@ -5,7 +5,7 @@ import { inspect } from "node:util";
 import type { ChainedElement, ElementRecord } from "./registry.ts";
 import { ElementError, displayPath, type FieldProblem } from "./errors.ts";
 import { parseJsonFile } from "./json-file.ts";
-import { compileOnce } from "./ajv.ts";
+import { ajv, compileOnce } from "./ajv.ts";
 import type { ValidateFunction } from "ajv";
 import { formatProblems, toFieldProblems } from "./schema-errors.ts";
 
@@ -121,6 +121,22 @@ export function buildConfig(
 
 /** Compiles a Type's schema, or reports SCHEMA_INVALID. */
 export function compileSchema(schema: NonNullable<ElementFiles["schema"]>, owner: ElementRecord, errors: ElementError[]): ValidateFunction | undefined {
+  const { $id: _id, $schema: _schema, ...body } = schema.value;
+  // Checked against the meta-schema first, so that each mistake gets a pointer into the schema file.
+  if (!ajv.validateSchema(body)) {
+    // The meta-schema's anyOf branches say the same thing several ways: keep the first word on each field.
+    const problems = toFieldProblems((ajv.errors ?? []).filter((e) => e.keyword !== "anyOf")).filter(
+      (problem, i, all) => all.findIndex((other) => other.pointer === problem.pointer) === i,
+    );
+    errors.push(
+      new ElementError("SCHEMA_INVALID", `${owner.fullName}: ${displayPath(schema.file)} is not a valid JSON Schema: ${formatProblems(problems)}.`, {
+        element: owner.fullName,
+        file: schema.file,
+        problems,
+      }),
+    );
+    return undefined;
+  }
   try {
     return compileOnce(schema.text, schema.value);
   } catch (error) {

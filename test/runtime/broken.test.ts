@@ -262,6 +262,7 @@ describe("broken apps: business config", () => {
       code: "SCHEMA_INVALID",
       element: "widgets.OddType",
       file: "widgets/OddType/config.schema.json",
+      pointers: ["/properties/size/type"],
     });
   });
 
