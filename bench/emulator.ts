@@ -1,0 +1,142 @@
+// The local OSS server's throughput for small objects with the real ali-oss client, against a bare Node http
+// server that only reads each request and answers (200 with an ETag for PUT, a 4 KiB body for GET), measured in
+// the same run. Each server runs in a child process of its own, as the emulator runs for users (`oss-emulator`),
+// and the client in this process: the ratio says how much of a real client's pace the emulator keeps, with
+// signatures checked and every object on disk.
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import OSS from "ali-oss";
+import type { Benchmark, Figure } from "./figure.ts";
+
+const SIZE = 4 * 1024;
+const CONCURRENCY = 8;
+const KEYS = 64;
+// Each figure alternates short emulator and baseline slices, so that a slow moment of a shared machine lands on
+// both sides alike; the figure is the total count over the total time of each side.
+const ROUNDS = 10;
+const WARMUP_MS = 150;
+const MEASURE_MS = 600;
+
+type Client = InstanceType<typeof OSS>;
+
+const emulatorIndex = fileURLToPath(new URL("../emulator/index.ts", import.meta.url));
+
+// The emulator child: starts with its defaults (a temporary data folder) and reports its endpoint and keys.
+const emulatorChild = `
+const { startOssEmulator } = await import(${JSON.stringify(emulatorIndex)});
+const emulator = await startOssEmulator();
+process.send({ endpoint: emulator.endpoint, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret, bucket: emulator.bucket });
+process.on("disconnect", () => emulator.stop().then(() => process.exit(0)));
+`;
+
+// The baseline child: reads every request body to its end, then answers as the service would in the fewest bytes.
+const bareChild = `
+import { createServer } from "node:http";
+const payload = Buffer.alloc(${SIZE}, 0x61);
+const server = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    if (req.method === "GET") {
+      res.writeHead(200, { "Content-Length": payload.length, ETag: '"0"', "Content-Type": "application/octet-stream" });
+      res.end(payload);
+    } else {
+      res.writeHead(200, { "Content-Length": 0, ETag: '"0"' });
+      res.end();
+    }
+  });
+});
+// Both loopback addresses, as the emulator listens, so that "localhost" costs the same on both sides.
+server.listen({ port: 0, host: "::" }, () => process.send({ endpoint: "http://localhost:" + server.address().port }));
+process.on("disconnect", () => process.exit(0));
+`;
+
+export default (async () => {
+  const payload = Buffer.alloc(SIZE, 0x61);
+  const emulator = await startChild<{ endpoint: string; accessKeyId: string; accessKeySecret: string; bucket: string }>(
+    emulatorChild,
+    true,
+  );
+  const bare = await startChild<{ endpoint: string }>(bareChild, false);
+  try {
+    const options = { accessKeyId: emulator.info.accessKeyId, accessKeySecret: emulator.info.accessKeySecret, bucket: emulator.info.bucket };
+    const emulatorClient = new OSS({ ...options, endpoint: emulator.info.endpoint, sldEnable: true } as OSS.Options);
+    const bareClient = new OSS({ ...options, endpoint: bare.info.endpoint, sldEnable: true } as OSS.Options);
+    const keys = Array.from({ length: KEYS }, (_, i) => `bench/object-${i}.bin`);
+    for (const key of keys) await emulatorClient.put(key, payload);
+
+    const put = (client: Client) => (i: number) => client.put(keys[i % KEYS]!, payload).then(() => undefined);
+    const get = (client: Client) => (i: number) =>
+      client.get(keys[i % KEYS]!).then((r) => {
+        if ((r.content as Buffer).length !== SIZE) throw new Error("short read");
+      });
+
+    const figures: Figure[] = [];
+    for (const [name, op] of [
+      ["4 KiB PUT through the local OSS server (ali-oss, 8 in flight)", put],
+      ["4 KiB GET through the local OSS server (ali-oss, 8 in flight)", get],
+    ] as const) {
+      const value = { count: 0, ms: 0 };
+      const baseline = { count: 0, ms: 0 };
+      for (let round = 0; round < ROUNDS; round++) {
+        await measure(op(emulatorClient), value);
+        await measure(op(bareClient), baseline);
+      }
+      figures.push({
+        name,
+        value: (value.count * 1000) / value.ms,
+        baseline: (baseline.count * 1000) / baseline.ms,
+        unit: "req/s",
+        better: "higher",
+        limit: 0.8,
+      });
+    }
+    return figures;
+  } finally {
+    await Promise.all([emulator.stop(), bare.stop()]);
+  }
+}) satisfies Benchmark;
+
+// Runs CONCURRENCY request loops for a warm-up and then MEASURE_MS, adding the requests done and the time taken.
+async function measure(request: (i: number) => Promise<void>, total: { count: number; ms: number }): Promise<void> {
+  let counter = 0;
+  const run = async (until: number): Promise<number> => {
+    let done = 0;
+    const loop = async () => {
+      while (Date.now() < until) {
+        await request(counter++);
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, loop));
+    return done;
+  };
+  await run(Date.now() + WARMUP_MS);
+  const start = performance.now();
+  total.count += await run(Date.now() + MEASURE_MS);
+  total.ms += performance.now() - start;
+}
+
+// Runs `code` as an ES module in a child node (with tsx when it imports TypeScript) and waits for its first message.
+async function startChild<T>(code: string, typescript: boolean): Promise<{ info: T; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(typescript ? ["--import", "tsx"] : []), "--input-type=module", "--eval", code],
+    { stdio: ["ignore", "inherit", "inherit", "ipc"], cwd: fileURLToPath(new URL("..", import.meta.url)) },
+  );
+  const [info] = (await Promise.race([
+    once(child, "message"),
+    once(child, "exit").then(([exitCode]) => {
+      throw new Error(`A benchmark server exited early (code ${String(exitCode)}).`);
+    }),
+  ])) as [T];
+  return {
+    info,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, "exit");
+      child.disconnect();
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,167 @@
+// Moving bytes between requests and files without holding them: bodies are streamed into a fresh file with
+// their MD5 computed on the way, and objects are assembled or copied by streaming file to file.
+import { createHash, type Hash } from "node:crypto";
+import { createReadStream, createWriteStream, writeFileSync } from "node:fs";
+import { open, unlink } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { once } from "node:events";
+import { errors } from "./errors.ts";
+
+/** What was written: the byte count and the binary MD5 of the bytes. */
+export interface WrittenBody {
+  size: number;
+  md5: Buffer;
+}
+
+// Small bodies are gathered and written with one synchronous call: a thread-pool round trip per open, write and
+// close costs more than the write itself, and the memory is bounded (this many bytes per request at most).
+const SMALL_BODY = 64 * 1024;
+
+/**
+ * Streams `source` into a new file at `path` (which must not exist), computing MD5 and size; `maxSize` bounds it
+ * (400 EntityTooLarge) and `verify` may refuse it once its MD5 is known (a small body is then never written). On
+ * any failure the file is removed, so a broken upload never leaves a partial file.
+ */
+export async function receiveToFile(
+  source: Readable,
+  path: string,
+  options: { maxSize: number; contentLength?: number; verify?: (body: WrittenBody) => void },
+): Promise<WrittenBody> {
+  if (options.contentLength !== undefined && options.contentLength <= SMALL_BODY) {
+    const { body, md5 } = await receiveSmall(source, options.contentLength);
+    const written = { size: body.length, md5 };
+    options.verify?.(written);
+    writeFileSync(path, body, { flag: "wx" });
+    return written;
+  }
+  try {
+    const meter = new Meter(options.maxSize);
+    await pipeline(source, meter, createWriteStream(path, { flags: "wx" }));
+    const written = { size: meter.size, md5: meter.hash.digest() };
+    options.verify?.(written);
+    return written;
+  } catch (error) {
+    await removeQuietly(path);
+    throw error;
+  }
+}
+
+/** Reads a body of a known, small length (at most SMALL_BODY bytes) into memory, with its MD5. */
+export function receiveSmall(source: Readable, contentLength: number): Promise<{ body: Buffer; md5: Buffer }> {
+  // Plain events rather than an async iterator: this runs for every small PUT, and the iterator costs more.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const fail = (error: unknown) => {
+      source.off("data", onData);
+      source.off("end", onEnd);
+      source.resume();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > contentLength) fail(errors.incompleteBody());
+      else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      source.off("error", fail);
+      source.off("close", onClose);
+      if (size !== contentLength) return reject(errors.incompleteBody());
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      resolve({ body, md5: createHash("md5").update(body).digest() });
+    };
+    // A client that goes away mid-body: 'close' without 'end'.
+    const onClose = () => {
+      if (!source.readableEnded) fail(errors.incompleteBody());
+    };
+    source.on("data", onData);
+    source.once("end", onEnd);
+    source.once("error", fail);
+    source.once("close", onClose);
+  });
+}
+
+/** Reads a small request body (an XML document) into a string, refusing more than `limit` bytes. */
+export async function readSmallBody(source: Readable, limit: number): Promise<{ text: string; md5: Buffer }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw errors.malformedXml("The XML you provided is too large.");
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks, size);
+  return { text: body.toString("utf8"), md5: createHash("md5").update(body).digest() };
+}
+
+/** Writes bytes `start`..`end` (inclusive) of each source file, in order, into a new file at `path`. */
+export async function concatenateFiles(
+  sources: Array<{ path: string; start?: number; end?: number }>,
+  path: string,
+): Promise<WrittenBody> {
+  const hash = createHash("md5");
+  let size = 0;
+  const out = createWriteStream(path, { flags: "wx" });
+  const failed = new Promise<never>((_, reject) => out.once("error", reject));
+  failed.catch(() => undefined);
+  try {
+    for (const source of sources) {
+      for await (const chunk of createReadStream(source.path, { start: source.start, end: source.end }) as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+        // Respect the file's pace so that a large assembly never queues more than one buffer.
+        if (!out.write(chunk)) await Promise.race([once(out, "drain"), failed]);
+      }
+    }
+    await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
+    return { size, md5: hash.digest() };
+  } catch (error) {
+    out.destroy();
+    await removeQuietly(path);
+    throw error;
+  }
+}
+
+/** Appends the whole of `from` to `to` at byte `position`, cutting off anything beyond it first. */
+export async function appendFile(from: string, to: string, position: number): Promise<void> {
+  const handle = await open(to, "r+");
+  try {
+    // Bytes past `position` can only be the remains of an append that died before its record was written.
+    await handle.truncate(position);
+    let at = position;
+    for await (const chunk of createReadStream(from) as AsyncIterable<Buffer>) {
+      let written = 0;
+      while (written < chunk.length) {
+        written += (await handle.write(chunk, written, chunk.length - written, at + written)).bytesWritten;
+      }
+      at += chunk.length;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Removes a file, ignoring a missing one. */
+export async function removeQuietly(path: string): Promise<void> {
+  await unlink(path).catch(() => undefined);
+}
+
+// Counts and hashes bytes on their way through; fails once more than `maxSize` bytes have passed.
+class Meter extends Transform {
+  readonly hash: Hash = createHash("md5");
+  size = 0;
+  constructor(private readonly maxSize: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.maxSize) {
+      done(errors.entityTooLarge());
+      return;
+    }
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+}

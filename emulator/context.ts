@@ -1,0 +1,120 @@
+// One request as the handlers see it, and the ways to answer it.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Principal, Target } from "./auth.ts";
+import { errorXml, errors, OssError } from "./errors.ts";
+import type { Faults } from "./faults.ts";
+import type { Store, CorsRule } from "./store.ts";
+import type { Uploads } from "./uploads.ts";
+import { xmlDocument, type XmlObject } from "./xml.ts";
+
+/** What every handler shares: the data, the faults, and the settings the emulator was started with. */
+export interface EmulatorState {
+  store: Store;
+  uploads: Uploads;
+  faults: Faults;
+  region: string;
+  defaultBucket: string;
+  /** true: answer CORS for buckets without rules permissively; false: as the service does (403); rules: defaults. */
+  cors: boolean | CorsRule[];
+  /** Host names that mean the emulator itself (not a bucket sub-domain). */
+  ownHosts: Set<string>;
+}
+
+/** The decoded query parameters of a request, in order. */
+export class Query {
+  private readonly map: Map<string, string>;
+  constructor(readonly entries: Array<[string, string]>) {
+    this.map = new Map(entries);
+  }
+  has(name: string): boolean {
+    return this.map.has(name);
+  }
+  get(name: string): string | undefined {
+    return this.map.get(name);
+  }
+}
+
+export interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  em: EmulatorState;
+  requestId: string;
+  /** The HostId of error documents: the Host the request was sent to. */
+  hostId: string;
+  method: string;
+  query: Query;
+  target: Target;
+  /** The bucket, for anything but the service-level ListBuckets. */
+  bucket: string;
+  /** The object key; "" for bucket-level operations. */
+  key: string;
+  operation: string;
+  principal: Principal;
+  /** Set by a `reset` fault: reset the connection after this many bytes of the body. */
+  resetAfterBytes?: number;
+}
+
+/** Answers with an XML document. */
+export function sendXml(ctx: Pick<Ctx, "res" | "method">, status: number, root: string, body: XmlObject | string, headers: OutgoingHttpHeaders = {}): void {
+  const text = xmlDocument(root, body);
+  ctx.res.writeHead(status, {
+    ...headers,
+    "Content-Type": "application/xml",
+    "Content-Length": Buffer.byteLength(text),
+  });
+  ctx.res.end(ctx.method === "HEAD" ? undefined : text);
+}
+
+/** Answers without a body. */
+export function sendEmpty(ctx: Pick<Ctx, "res">, status: number, headers: OutgoingHttpHeaders = {}): void {
+  ctx.res.writeHead(status, { "Content-Length": 0, ...headers });
+  ctx.res.end();
+}
+
+// Reading a large body only to refuse it wastes the client's time and ours: past this, an error closes the
+// connection instead of draining the rest.
+const DRAIN_LIMIT = 1024 * 1024;
+
+/** Answers with the service's error XML, also base64-encoded in `x-oss-err` for HEAD and streamed reads. */
+export function sendError(
+  res: ServerResponse,
+  req: IncomingMessage,
+  error: unknown,
+  requestId: string,
+  hostId: string,
+): void {
+  if (req.destroyed && !req.complete) {
+    // The client went away mid-request: there is nobody to answer, and nothing went wrong here.
+    res.destroy();
+    return;
+  }
+  const ossError = error instanceof OssError ? error : errors.internalError();
+  if (!(error instanceof OssError)) console.error(`oss-emulator: request ${requestId} failed:`, error);
+  if (res.headersSent) {
+    // Too late for a status: the only honest signal left is a broken connection.
+    res.destroy();
+    return;
+  }
+  const text = errorXml(ossError, requestId, hostId);
+  const headers: OutgoingHttpHeaders = {
+    ...ossError.headers,
+    "Content-Type": "application/xml",
+    "Content-Length": Buffer.byteLength(text),
+    "x-oss-err": Buffer.from(text).toString("base64"),
+  };
+  if (!req.complete) {
+    const length = Number(req.headers["content-length"] ?? NaN);
+    if (!(length <= DRAIN_LIMIT)) headers.Connection = "close";
+    else req.resume();
+  }
+  res.writeHead(ossError.status, headers);
+  res.end(req.method === "HEAD" ? undefined : text);
+}
+
+/** `"HEX"`: the ETag as the service writes it. */
+export function quoteEtag(etag: string): string {
+  return `"${etag}"`;
+}
+
+/** Owner of everything in the emulator, as the service writes owners. */
+export const OWNER = { ID: "1000000000000000", DisplayName: "1000000000000000" };

@@ -1,0 +1,302 @@
+// Multipart uploads: initiate, upload part (and part copy), complete, abort, list parts, list uploads.
+import { createHash } from "node:crypto";
+import { headerValue } from "../auth-v1.ts";
+import { writeFileSync } from "node:fs";
+import { concatenateFiles, receiveToFile, removeQuietly, type WrittenBody } from "../body.ts";
+import { evaluateConditions } from "../conditions.ts";
+import { quoteEtag, sendEmpty, sendXml, type Ctx } from "../context.ts";
+import { errors } from "../errors.ts";
+import {
+  checkContentMd5,
+  contentTypeOf,
+  etagOf,
+  objectAclOf,
+  storageClassOf,
+  storedHeadersOf,
+  taggingHeaderOf,
+  userMetaOf,
+} from "../headers.ts";
+import { compareKeys } from "../names.ts";
+import type { ObjectRecord } from "../store.ts";
+import type { PartRecord } from "../uploads.ts";
+import { childrenOf, textOf } from "../xml.ts";
+import { maxOf } from "./listing.ts";
+import { contentLengthOf, copySourceOf, encodingOf, MAX_PUT_SIZE, readXmlBody, sourceRecord } from "./objects.ts";
+
+// Every part but the last must be at least this large.
+const MIN_PART_SIZE = 100 * 1024;
+const MAX_PART_NUMBER = 10000;
+
+export async function initiateMultipartUpload(ctx: Ctx): Promise<void> {
+  const { req, em, bucket, key } = ctx;
+  const upload = await em.uploads.initiate({
+    bucket,
+    key,
+    contentType: contentTypeOf(req.headers),
+    headers: storedHeadersOf(req.headers),
+    meta: userMetaOf(req.headers),
+    acl: objectAclOf(req.headers),
+    tags: taggingHeaderOf(req.headers),
+    storageClass: storageClassOf(req.headers, em.store.bucket(bucket)!.storageClass),
+  });
+  const encode = encodingOf(ctx);
+  sendXml(ctx, 200, "InitiateMultipartUploadResult", {
+    EncodingType: encode ? "url" : undefined,
+    Bucket: bucket,
+    Key: encode ? encode(key) : key,
+    UploadId: upload.uploadId,
+  });
+}
+
+export async function uploadPart(ctx: Ctx): Promise<void> {
+  const { req, em } = ctx;
+  const { upload, partNumber } = partOf(ctx);
+  const length = contentLengthOf(ctx);
+  if (length !== undefined && length > MAX_PUT_SIZE) throw errors.entityTooLarge();
+  const { file, path } = em.uploads.newPartFile(upload, partNumber);
+  const body = await receiveToFile(req, path, {
+    maxSize: MAX_PUT_SIZE,
+    contentLength: length,
+    verify: (written) => checkContentMd5(req.headers, written.md5),
+  });
+  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file };
+  try {
+    await em.uploads.commitPart(upload, part);
+  } catch (error) {
+    await removeQuietly(path);
+    throw error;
+  }
+  sendEmpty(ctx, 200, { ETag: quoteEtag(part.etag), "Content-MD5": body.md5.toString("base64") });
+}
+
+export async function uploadPartCopy(ctx: Ctx): Promise<void> {
+  const { req, em } = ctx;
+  const { upload, partNumber } = partOf(ctx);
+  const source = copySourceOf(ctx);
+  const from = sourceRecord(ctx, source);
+  if (evaluateConditions(req.headers, from, "x-oss-copy-source-if-") === "not-modified") {
+    sendEmpty(ctx, 304, { ETag: quoteEtag(from.etag) });
+    return;
+  }
+  let start = 0;
+  let end = from.size - 1;
+  const rangeText = headerValue(req.headers["x-oss-copy-source-range"]);
+  if (rangeText !== "") {
+    const m = /^bytes=(\d+)-(\d*)$/.exec(rangeText.trim());
+    if (!m) throw errors.invalidArgument("x-oss-copy-source-range is invalid.", "x-oss-copy-source-range", rangeText);
+    start = Number(m[1]);
+    end = m[2] === "" ? from.size - 1 : Math.min(Number(m[2]), from.size - 1);
+    if (start > end || start >= from.size) throw errors.invalidRange(from.size);
+  }
+  if (from.type === "Symlink") {
+    throw errors.invalidArgument("A symlink cannot be a copy source of a part.", "x-oss-copy-source", source.key);
+  }
+  const { file, path } = em.uploads.newPartFile(upload, partNumber);
+  let body: WrittenBody;
+  if (from.blob) {
+    const bytes = em.store.readBlob(source.bucket, from, start, end - start + 1);
+    writeFileSync(path, bytes, { flag: "wx" });
+    body = { size: bytes.length, md5: createHash("md5").update(bytes).digest() };
+  } else {
+    body = await concatenateFiles(end < start ? [] : [{ path: em.store.dataPath(source.bucket, from), start, end }], path);
+  }
+  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file };
+  try {
+    await em.uploads.commitPart(upload, part);
+  } catch (error) {
+    await removeQuietly(path);
+    throw error;
+  }
+  sendXml(
+    ctx,
+    200,
+    "CopyPartResult",
+    { LastModified: new Date(part.lastModified).toISOString(), ETag: quoteEtag(part.etag) },
+    { ETag: quoteEtag(part.etag) },
+  );
+}
+
+export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
+  const { req, em, bucket, key } = ctx;
+  const uploadId = ctx.query.get("uploadId") ?? "";
+  const upload = em.uploads.get(bucket, key, uploadId);
+  const completeAll = headerValue(req.headers["x-oss-complete-all"]).toLowerCase() === "yes";
+  let requested: Array<{ partNumber: number; etag: string }>;
+  if (completeAll) {
+    requested = em.uploads.parts(upload).map((p) => ({ partNumber: p.partNumber, etag: p.etag }));
+  } else {
+    const document = await readXmlBody(ctx, "CompleteMultipartUpload");
+    requested = childrenOf(document, "Part").map((part) => {
+      const number = (textOf(part, "PartNumber") ?? "").trim();
+      const etag = textOf(part, "ETag");
+      if (!/^\d+$/.test(number) || etag === undefined) throw errors.malformedXml();
+      return { partNumber: Number(number), etag: etag.trim().replace(/^"|"$/g, "").toUpperCase() };
+    });
+  }
+  if (requested.length === 0) throw errors.malformedXml();
+  let result: ObjectRecord | undefined;
+  await em.uploads.finish(upload, async () => {
+    const parts: PartRecord[] = [];
+    for (let i = 0; i < requested.length; i++) {
+      const { partNumber, etag } = requested[i]!;
+      if (i > 0 && partNumber <= requested[i - 1]!.partNumber) throw errors.invalidPartOrder();
+      const part = upload.parts.get(partNumber);
+      if (!part || part.etag !== etag) throw errors.invalidPart();
+      parts.push(part);
+    }
+    for (const part of parts.slice(0, -1)) if (part.size < MIN_PART_SIZE) throw errors.entityTooSmall();
+    const { file, path } = em.store.newDataFile(bucket, key);
+    const body = await concatenateFiles(
+      parts.map((p) => ({ path: em.uploads.partPath(upload, p) })),
+      path,
+    );
+    // The service's multipart ETag: the MD5 of the parts' binary MD5s, then "-" and the number of parts.
+    const digest = createHash("md5");
+    for (const part of parts) digest.update(Buffer.from(part.etag, "hex"));
+    const record: ObjectRecord = {
+      key,
+      size: body.size,
+      etag: `${etagOf(digest.digest())}-${parts.length}`,
+      lastModified: Date.now(),
+      type: "Multipart",
+      contentType: upload.record.contentType,
+      headers: upload.record.headers,
+      meta: upload.record.meta,
+      acl: upload.record.acl,
+      tags: upload.record.tags,
+      storageClass: upload.record.storageClass,
+      file,
+    };
+    try {
+      await em.store.mutate(bucket, key, async () => record);
+    } catch (error) {
+      await removeQuietly(path);
+      throw error;
+    }
+    result = record;
+    return true;
+  });
+  const encode = encodingOf(ctx);
+  const host = headerValue(req.headers.host);
+  sendXml(
+    ctx,
+    200,
+    "CompleteMultipartUploadResult",
+    {
+      EncodingType: encode ? "url" : undefined,
+      Location: `http://${host}/${encodeURIComponent(key).replace(/%2F/g, "/")}`,
+      Bucket: bucket,
+      Key: encode ? encode(key) : key,
+      ETag: quoteEtag(result!.etag),
+    },
+    { ETag: quoteEtag(result!.etag) },
+  );
+}
+
+export async function abortMultipartUpload(ctx: Ctx): Promise<void> {
+  const upload = ctx.em.uploads.get(ctx.bucket, ctx.key, ctx.query.get("uploadId") ?? "");
+  await ctx.em.uploads.finish(upload, async () => true);
+  sendEmpty(ctx, 204);
+}
+
+export async function listParts(ctx: Ctx): Promise<void> {
+  const uploadId = ctx.query.get("uploadId") ?? "";
+  const upload = ctx.em.uploads.get(ctx.bucket, ctx.key, uploadId);
+  const maxParts = maxOf(ctx, "max-parts", 1000, 1000);
+  const markerText = ctx.query.get("part-number-marker") ?? "";
+  if (markerText !== "" && !/^\d+$/.test(markerText)) {
+    throw errors.invalidArgument("part-number-marker is invalid.", "part-number-marker", markerText);
+  }
+  const marker = Number(markerText || "0");
+  const all = ctx.em.uploads.parts(upload).filter((p) => p.partNumber > marker);
+  const page = all.slice(0, maxParts);
+  const truncated = all.length > page.length;
+  const encode = encodingOf(ctx);
+  sendXml(ctx, 200, "ListPartsResult", {
+    EncodingType: encode ? "url" : undefined,
+    Bucket: ctx.bucket,
+    Key: encode ? encode(ctx.key) : ctx.key,
+    UploadId: uploadId,
+    StorageClass: upload.record.storageClass,
+    PartNumberMarker: marker,
+    NextPartNumberMarker: page.length > 0 ? page[page.length - 1]!.partNumber : marker,
+    MaxParts: maxParts,
+    IsTruncated: truncated,
+    Part: page.map((p) => ({
+      PartNumber: p.partNumber,
+      LastModified: new Date(p.lastModified).toISOString(),
+      ETag: quoteEtag(p.etag),
+      Size: p.size,
+    })),
+  });
+}
+
+export async function listMultipartUploads(ctx: Ctx): Promise<void> {
+  const prefix = ctx.query.get("prefix") ?? "";
+  const delimiter = ctx.query.get("delimiter") ?? "";
+  const keyMarker = ctx.query.get("key-marker") ?? "";
+  const uploadIdMarker = ctx.query.get("upload-id-marker") ?? "";
+  const maxUploads = maxOf(ctx, "max-uploads", 1000, 1000);
+  const encode = encodingOf(ctx) ?? ((text: string) => text);
+  const uploads: Array<{ Key: string; UploadId: string; StorageClass: string; Initiated: string }> = [];
+  const prefixes: string[] = [];
+  let truncated = false;
+  let nextKey = "";
+  let nextUploadId = "";
+  for (const upload of ctx.em.uploads.list(ctx.bucket)) {
+    if (!upload.key.startsWith(prefix)) continue;
+    if (keyMarker !== "") {
+      // After the key marker; with an upload-id marker, later uploads of the marker key too.
+      if (compareKeys(upload.key, keyMarker) < 0) continue;
+      if (upload.key === keyMarker && (uploadIdMarker === "" || upload.uploadId <= uploadIdMarker)) continue;
+    }
+    let common: string | undefined;
+    if (delimiter !== "") {
+      const at = upload.key.indexOf(delimiter, prefix.length);
+      if (at >= 0) common = upload.key.slice(0, at + delimiter.length);
+    }
+    if (common !== undefined && prefixes[prefixes.length - 1] === common) continue;
+    if (uploads.length + prefixes.length === maxUploads) {
+      truncated = true;
+      break;
+    }
+    if (common !== undefined) {
+      prefixes.push(common);
+      nextKey = common;
+      nextUploadId = "";
+    } else {
+      uploads.push({
+        Key: encode(upload.key),
+        UploadId: upload.uploadId,
+        StorageClass: upload.storageClass,
+        Initiated: new Date(upload.initiated).toISOString(),
+      });
+      nextKey = upload.key;
+      nextUploadId = upload.uploadId;
+    }
+  }
+  sendXml(ctx, 200, "ListMultipartUploadsResult", {
+    EncodingType: ctx.query.get("encoding-type") ? "url" : undefined,
+    Bucket: ctx.bucket,
+    KeyMarker: encode(keyMarker),
+    UploadIdMarker: uploadIdMarker,
+    NextKeyMarker: truncated ? encode(nextKey) : "",
+    NextUploadIdMarker: truncated ? nextUploadId : "",
+    Delimiter: encode(delimiter),
+    Prefix: encode(prefix),
+    MaxUploads: maxUploads,
+    IsTruncated: truncated,
+    Upload: uploads,
+    CommonPrefixes: prefixes.map((p) => ({ Prefix: encode(p) })),
+  });
+}
+
+function partOf(ctx: Ctx): { upload: ReturnType<Ctx["em"]["uploads"]["get"]>; partNumber: number } {
+  const text = ctx.query.get("partNumber") ?? "";
+  const partNumber = Number(text);
+  if (!/^\d+$/.test(text) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+    throw errors.invalidArgument("Part number must be an integer between 1 and 10000, inclusive.", "partNumber", text);
+  }
+  const upload = ctx.em.uploads.get(ctx.bucket, ctx.key, ctx.query.get("uploadId") ?? "");
+  return { upload, partNumber };
+}

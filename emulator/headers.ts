@@ -1,0 +1,150 @@
+// Object headers: what a write stores from its request, and what a read answers with.
+import { createHash } from "node:crypto";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import { headerValue } from "./auth-v1.ts";
+import { quoteEtag, type Query } from "./context.ts";
+import { errors } from "./errors.ts";
+import type { Acl, ObjectAcl, ObjectRecord } from "./store.ts";
+
+/** Standard headers kept with an object and returned as given. */
+export const STORED_HEADERS = ["content-disposition", "content-encoding", "content-language", "cache-control", "expires"];
+
+const ACLS = new Set(["private", "public-read", "public-read-write"]);
+const STORAGE_CLASSES = new Set(["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"]);
+
+/** The Content-Type of a write, `application/octet-stream` when none is given. */
+export function contentTypeOf(headers: IncomingHttpHeaders): string {
+  return headerValue(headers["content-type"]) || "application/octet-stream";
+}
+
+export function storedHeadersOf(headers: IncomingHttpHeaders): Record<string, string> {
+  const stored: Record<string, string> = {};
+  for (const name of STORED_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) stored[name] = headerValue(value);
+  }
+  return stored;
+}
+
+/** User metadata from `x-oss-meta-*`; names lower-case, as the service keeps them. Over 8 KB → 400. */
+export function userMetaOf(headers: IncomingHttpHeaders): Record<string, string> {
+  const meta: Record<string, string> = {};
+  let size = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith("x-oss-meta-")) continue;
+    const short = name.slice("x-oss-meta-".length);
+    meta[short] = headerValue(value);
+    size += short.length + meta[short].length;
+  }
+  if (size > 8 * 1024) throw errors.invalidArgument("User metadata exceeds 8 KB.", "x-oss-meta-*", "");
+  return meta;
+}
+
+/** The object ACL of `x-oss-object-acl`, `default` when absent; 400 InvalidArgument when unknown. */
+export function objectAclOf(headers: IncomingHttpHeaders): ObjectAcl {
+  const value = headerValue(headers["x-oss-object-acl"]);
+  if (value === "") return "default";
+  if (value !== "default" && !ACLS.has(value)) throw errors.invalidArgument("no such object access control exists", "x-oss-object-acl", value);
+  return value as ObjectAcl;
+}
+
+/** A bucket ACL from `x-oss-acl`; `fallback` when absent. */
+export function bucketAclOf(headers: IncomingHttpHeaders, fallback: Acl): Acl {
+  const value = headerValue(headers["x-oss-acl"]);
+  if (value === "") return fallback;
+  if (!ACLS.has(value)) throw errors.invalidArgument("no such bucket access control exists", "x-oss-acl", value);
+  return value as Acl;
+}
+
+/** The storage class of `x-oss-storage-class`, or `fallback`. */
+export function storageClassOf(headers: IncomingHttpHeaders, fallback: string): string {
+  const value = headerValue(headers["x-oss-storage-class"]);
+  if (value === "") return fallback;
+  if (!STORAGE_CLASSES.has(value)) throw errors.invalidArgument("Invalid storage class.", "x-oss-storage-class", value);
+  return value;
+}
+
+export function isStorageClass(value: string): boolean {
+  return STORAGE_CLASSES.has(value);
+}
+
+/** Tags of `x-oss-tagging` (`k1=v1&k2=v2`, URL-encoded), checked as PutObjectTagging checks them. */
+export function taggingHeaderOf(headers: IncomingHttpHeaders): Array<[string, string]> {
+  const value = headerValue(headers["x-oss-tagging"]);
+  if (value === "") return [];
+  const tags: Array<[string, string]> = [];
+  for (const pair of value.split("&")) {
+    const eq = pair.indexOf("=");
+    try {
+      tags.push(eq < 0 ? [decodeURIComponent(pair), ""] : [decodeURIComponent(pair.slice(0, eq)), decodeURIComponent(pair.slice(eq + 1))]);
+    } catch {
+      throw errors.invalidTag("The tag in x-oss-tagging could not be decoded.");
+    }
+  }
+  checkTags(tags);
+  return tags;
+}
+
+/** At most 10 tags, keys 1–128 characters and unique, values up to 256 characters. */
+export function checkTags(tags: Array<[string, string]>): void {
+  if (tags.length > 10) throw errors.invalidTag("Object tags cannot be greater than 10.");
+  const seen = new Set<string>();
+  for (const [key, value] of tags) {
+    if (key.length < 1 || key.length > 128) throw errors.invalidTag("The tag key must be 1 to 128 characters.");
+    if (value.length > 256) throw errors.invalidTag("The tag value must be at most 256 characters.");
+    if (seen.has(key)) throw errors.invalidTag("Tag keys must be unique.");
+    seen.add(key);
+  }
+}
+
+/** Checks a `Content-MD5` header against the bytes' MD5; 400 InvalidDigest when they differ or it is malformed. */
+export function checkContentMd5(headers: IncomingHttpHeaders, md5: Buffer): void {
+  const given = headerValue(headers["content-md5"]);
+  if (given === "") return;
+  const calculated = md5.toString("base64");
+  if (given.trim() !== calculated) throw errors.invalidDigest(given, calculated);
+}
+
+/** Upper-case hex of a binary MD5: the service's ETag. */
+export function etagOf(md5: Buffer): string {
+  return md5.toString("hex").toUpperCase();
+}
+
+/** Upper-case hex MD5 of a string. */
+export function md5Hex(text: string): string {
+  return createHash("md5").update(text, "utf8").digest("hex").toUpperCase();
+}
+
+/** The headers GetObject and HeadObject answer with (not Content-Length, which depends on the range). */
+export function objectHeaders(record: ObjectRecord, query: Query | undefined, link?: ObjectRecord): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {
+    "Content-Type": record.contentType,
+    ETag: quoteEtag(record.etag),
+    "Last-Modified": new Date(record.lastModified).toUTCString(),
+    "Accept-Ranges": "bytes",
+    "x-oss-object-type": link ? "Symlink" : record.type,
+    "x-oss-storage-class": record.storageClass,
+  };
+  for (const [name, value] of Object.entries(record.headers)) headers[name] = value;
+  for (const [name, value] of Object.entries((link ?? record).meta)) headers[`x-oss-meta-${name}`] = value;
+  const tags = (link ?? record).tags;
+  if (tags.length > 0) headers["x-oss-tagging-count"] = String(tags.length);
+  if (record.type === "Appendable") headers["x-oss-next-append-position"] = String(record.size);
+  if (record.type === "Normal") headers["Content-MD5"] = Buffer.from(record.etag, "hex").toString("base64");
+  if (query) {
+    // GetObject's response-* parameters replace the stored headers in this answer only.
+    for (const [param, header] of [
+      ["response-content-type", "Content-Type"],
+      ["response-content-language", "content-language"],
+      ["response-expires", "expires"],
+      ["response-cache-control", "cache-control"],
+      ["response-content-disposition", "content-disposition"],
+      ["response-content-encoding", "content-encoding"],
+    ] as const) {
+      const value = query.get(param);
+      // A URL carries any UTF-8; an HTTP header carries bytes: send the UTF-8 bytes as they are.
+      if (value !== undefined) headers[header] = /[^\u0000-\u00ff]/.test(value) ? Buffer.from(value, "utf8").toString("latin1") : value;
+    }
+  }
+  return headers;
+}

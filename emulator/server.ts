@@ -1,0 +1,183 @@
+// The HTTP front: every request goes through the same steps, in the service's order: address, authenticate,
+// name the operation, inject faults, check the bucket and the caller's rights, then the operation's handler.
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { resolveTargets, parseRequestUrl } from "./addressing.ts";
+import { authenticate, type AuthConfig } from "./auth.ts";
+import { Query, sendEmpty, sendError, type Ctx, type EmulatorState } from "./context.ts";
+import { corsHeaders, preflight, rulesFor } from "./cors.ts";
+import { errors } from "./errors.ts";
+import * as buckets from "./handlers/buckets.ts";
+import * as listing from "./handlers/listing.ts";
+import * as multipart from "./handlers/multipart.ts";
+import * as objects from "./handlers/objects.ts";
+import { checkObjectName, isBucketName } from "./names.ts";
+import { isObjectOperation, operationOf, READ_OPERATIONS, WRITE_OPERATIONS } from "./routes.ts";
+import type { BucketRecord, ObjectRecord } from "./store.ts";
+
+type Handler = (ctx: Ctx) => Promise<void>;
+
+const HANDLERS: Record<string, Handler> = {
+  PutObject: objects.putObject,
+  GetObject: objects.getObject,
+  HeadObject: objects.getObject,
+  GetObjectMeta: objects.getObjectMeta,
+  DeleteObject: objects.deleteObject,
+  DeleteMultipleObjects: objects.deleteMultipleObjects,
+  CopyObject: objects.copyObject,
+  AppendObject: objects.appendObject,
+  PutObjectACL: objects.putObjectAcl,
+  GetObjectACL: objects.getObjectAcl,
+  PutObjectTagging: objects.putObjectTagging,
+  GetObjectTagging: objects.getObjectTagging,
+  DeleteObjectTagging: objects.deleteObjectTagging,
+  PutSymlink: objects.putSymlink,
+  GetSymlink: objects.getSymlink,
+  ListObjects: listing.listObjects,
+  ListObjectsV2: listing.listObjectsV2,
+  ListBuckets: listing.listBuckets,
+  InitiateMultipartUpload: multipart.initiateMultipartUpload,
+  UploadPart: multipart.uploadPart,
+  UploadPartCopy: multipart.uploadPartCopy,
+  CompleteMultipartUpload: multipart.completeMultipartUpload,
+  AbortMultipartUpload: multipart.abortMultipartUpload,
+  ListParts: multipart.listParts,
+  ListMultipartUploads: multipart.listMultipartUploads,
+  PutBucket: buckets.putBucket,
+  DeleteBucket: buckets.deleteBucket,
+  GetBucketInfo: buckets.getBucketInfo,
+  GetBucketLocation: buckets.getBucketLocation,
+  PutBucketAcl: buckets.putBucketAcl,
+  GetBucketAcl: buckets.getBucketAcl,
+  PutBucketCors: buckets.putBucketCors,
+  GetBucketCors: buckets.getBucketCors,
+  DeleteBucketCors: buckets.deleteBucketCors,
+};
+
+// Operations with a request body, which a `reset` fault cuts off while it is arriving.
+const BODY_OPERATIONS = new Set(["PutObject", "AppendObject", "UploadPart"]);
+
+/** An HTTP server answering the OSS protocol for `em`, authenticating with `auth`. */
+export function createOssServer(em: EmulatorState, auth: AuthConfig): Server {
+  // Large uploads take as long as they take: no whole-request deadline, as with the service.
+  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 30_000 }, (req, res) => {
+    void handle(req, res, em, auth);
+  });
+  return server;
+}
+
+const REQUEST_ID_PREFIX = randomBytes(6).toString("hex").toUpperCase();
+let requestCounter = 0;
+
+/** A request id shaped like the service's: 24 upper-case hex digits, unique within this process. */
+function nextRequestId(): string {
+  requestCounter++;
+  return REQUEST_ID_PREFIX + requestCounter.toString(16).toUpperCase().padStart(12, "0");
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorState, auth: AuthConfig): Promise<void> {
+  const requestId = nextRequestId();
+  res.setHeader("x-oss-request-id", requestId);
+  res.setHeader("Server", "AliyunOSS");
+  const method = req.method ?? "GET";
+  let hostId = req.headers.host ?? `oss-${em.region}.aliyuncs.com`;
+  try {
+    const { path, query: entries } = parseRequestUrl(req.url ?? "/");
+    const query = new Query(entries);
+    const targets = resolveTargets(req.headers.host ?? "", path, {
+      ownHosts: em.ownHosts,
+      defaultBucket: em.defaultBucket,
+      bucketExists: (name) => em.store.bucket(name) !== undefined,
+    });
+    if (method === "OPTIONS") {
+      const bucket = targets[0]!.bucket;
+      const headers = preflight(req.headers, rulesFor(bucket === undefined ? undefined : em.store.bucket(bucket), em.cors));
+      sendEmpty({ res }, 200, headers);
+      return;
+    }
+    // CORS headers go on every answer, errors included, so that a browser can read why a request failed.
+    const corsBucket = targets[0]!.bucket === undefined ? undefined : em.store.bucket(targets[0]!.bucket);
+    for (const [name, value] of Object.entries(corsHeaders(req.headers, method, rulesFor(corsBucket, em.cors)))) {
+      if (value !== undefined) res.setHeader(name, value);
+    }
+    const { principal, target } = authenticate({ method, headers: req.headers, query: entries }, targets, auth);
+    hostId = target.bucket === undefined ? `oss-${em.region}.aliyuncs.com` : `${target.bucket}.oss-${em.region}.aliyuncs.com`;
+    if (target.bucket !== undefined && !isBucketName(target.bucket)) throw errors.invalidBucketName(target.bucket);
+    const operation = operationOf(method, target, query, req.headers);
+    const bucketRecord = target.bucket === undefined ? undefined : em.store.bucket(target.bucket);
+
+    const fault = em.faults.decide(operation);
+    if (fault.delayMs > 0) await sleep(fault.delayMs);
+    if (fault.kind === "status") throw fault.code === 500 ? errors.internalError() : errors.serviceUnavailable();
+    let resetAfterBytes: number | undefined;
+    if (fault.kind === "reset") {
+      if (operation !== "GetObject") {
+        await resetConnection(req, BODY_OPERATIONS.has(operation) ? (fault.afterBytes ?? 0) : 0);
+        return;
+      }
+      // -1: half of the body, decided once its length is known.
+      resetAfterBytes = fault.afterBytes ?? -1;
+    }
+
+    if (operation !== "ListBuckets" && operation !== "PutBucket" && !bucketRecord) {
+      throw errors.noSuchBucket(target.bucket ?? "");
+    }
+    if (isObjectOperation(operation)) checkObjectName(target.key);
+    if (principal.kind === "anonymous") {
+      const object = bucketRecord && target.key !== "" ? em.store.object(bucketRecord.name, target.key) : undefined;
+      authorizeAnonymous(operation, bucketRecord, object);
+    }
+    const ctx: Ctx = {
+      req,
+      res,
+      em,
+      requestId,
+      hostId,
+      method,
+      query,
+      target,
+      bucket: target.bucket ?? "",
+      key: target.key,
+      operation,
+      principal,
+      ...(resetAfterBytes !== undefined ? { resetAfterBytes } : {}),
+    };
+    const handler = HANDLERS[operation];
+    if (!handler) throw errors.notImplemented(operation);
+    await handler(ctx);
+  } catch (error) {
+    sendError(res, req, error, requestId, hostId);
+  }
+}
+
+// Anonymous callers may read what public-read opens and write what public-read-write opens; nothing else.
+function authorizeAnonymous(operation: string, bucket: BucketRecord | undefined, object: ObjectRecord | undefined): void {
+  if (!bucket) throw errors.accessDenied("Anonymous access is forbidden for this operation.");
+  const acl = object && object.acl !== "default" ? object.acl : bucket.acl;
+  if (READ_OPERATIONS.has(operation) && acl !== "private") return;
+  if (WRITE_OPERATIONS.has(operation) && bucket.acl === "public-read-write") return;
+  throw errors.accessDenied();
+}
+
+// Receives `afterBytes` of the body (or all of it, if shorter), then drops the connection with a TCP reset.
+async function resetConnection(req: IncomingMessage, afterBytes: number): Promise<void> {
+  if (afterBytes > 0) {
+    let received = 0;
+    await new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= afterBytes) done();
+      };
+      const done = () => {
+        req.off("data", onData);
+        req.pause();
+        resolve();
+      };
+      req.on("data", onData);
+      req.once("end", done);
+      req.once("error", done);
+    });
+  }
+  req.socket.resetAndDestroy();
+}
