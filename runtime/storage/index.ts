@@ -1,5 +1,5 @@
 // The storages category: its base class, its errors and shapes, and the official OSS Type for custom Types to extend.
-export { Storage, MAX_SIGN_SECONDS } from "./storage.ts";
+export { Storage } from "./storage.ts";
 export { StorageError, StorageFailure, NO_SUCH_KEY, type StorageErrorCode, type StorageErrorDetails } from "./errors.ts";
 export type {
   ByteRange,

@@ -9,6 +9,8 @@ export interface Part {
   size: number;
   /** A fresh stream of the part's bytes; each call starts from its first byte. */
   open(): Readable;
+  /** Called once the part has landed or failed for good: its memory may be used again. */
+  release?(): void;
 }
 
 /** A buffer or file of known size, or a stream too large to hold: its first bytes, the rest, and the stream. */
@@ -69,45 +71,54 @@ export function* fileParts(path: string, size: number, partSize: number): Genera
 }
 
 /**
- * The parts of a stream: `partSize` bytes each (the last may be shorter), kept in memory only until the part has
- * landed. The caller pulls the next part only when it has room, which is what bounds memory.
+ * The parts of a stream: `partSize` bytes each (the last may be shorter), copied into part buffers that are used
+ * again once their part has landed (`release`), so that memory holds a fixed set of buffers and the stream's own
+ * chunks die young. The caller pulls the next part only when it has room, which is what bounds their number.
  */
 export async function* streamParts(head: Buffer[], rest: AsyncIterator<Buffer>, partSize: number): AsyncGenerator<Part> {
-  let pending: Buffer[] = [...head];
-  let pendingBytes = pending.reduce((sum, chunk) => sum + chunk.length, 0);
+  const free: Buffer[] = [];
   let number = 1;
-  let ended = false;
-  while (!ended || pendingBytes > 0) {
-    while (!ended && pendingBytes < partSize) {
-      const next = await rest.next();
-      if (next.done === true) ended = true;
-      else {
-        pending.push(next.value);
-        pendingBytes += next.value.length;
-      }
+  let carry: Buffer | undefined;
+  const queue = [...head];
+  const nextChunk = async (): Promise<Buffer | undefined> => {
+    if (carry !== undefined) {
+      const chunk = carry;
+      carry = undefined;
+      return chunk;
     }
-    if (pendingBytes === 0) break;
-    const take = Math.min(partSize, pendingBytes);
-    const chunks: Buffer[] = [];
-    let taken = 0;
-    while (taken < take) {
-      const chunk = pending[0]!;
-      const need = take - taken;
-      if (chunk.length <= need) {
-        chunks.push(chunk);
-        pending.shift();
-        taken += chunk.length;
-      } else {
-        chunks.push(chunk.subarray(0, need));
-        pending[0] = chunk.subarray(need);
-        taken += need;
+    if (queue.length > 0) return queue.shift();
+    const next = await rest.next();
+    return next.done === true ? undefined : next.value;
+  };
+  for (;;) {
+    const buffer = free.pop() ?? Buffer.allocUnsafeSlow(partSize);
+    let filled = 0;
+    let ended = false;
+    while (filled < partSize) {
+      const chunk = await nextChunk();
+      if (chunk === undefined) {
+        ended = true;
+        break;
       }
+      const take = Math.min(chunk.length, partSize - filled);
+      chunk.copy(buffer, filled, 0, take);
+      filled += take;
+      if (take < chunk.length) carry = chunk.subarray(take);
     }
-    pendingBytes -= take;
-    const partChunks = chunks;
-    yield { number: number++, size: take, open: () => Readable.from(partChunks, { objectMode: false }) };
+    if (filled === 0) return;
+    const bytes = buffer.subarray(0, filled);
+    let released = false;
+    yield {
+      number: number++,
+      size: filled,
+      open: () => Readable.from([bytes], { objectMode: false }),
+      release: () => {
+        if (!released) free.push(buffer);
+        released = true;
+      },
+    };
+    if (ended) return;
   }
-  pending = [];
 }
 
 function toBuffer(chunk: Buffer | string | Uint8Array): Buffer {

@@ -1,6 +1,6 @@
 // A download stream that survives a broken connection: it asks again from the first byte it has not delivered.
+// Event-driven rather than a chain of async iterators, so that a chunk costs a function call, not promises.
 import { Readable } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import { backoffDelay, type RetryPolicy } from "./retry.ts";
 
 /** One response: its body, how many bytes it announced, and the object's version to resume against. */
@@ -19,7 +19,7 @@ export interface ResumeOptions {
   open: (offset: number, etag: string | undefined) => Promise<OpenedRead>;
   policy: RetryPolicy;
   isTransient: (error: unknown) => boolean;
-  /** A body that sends nothing for this long is given up and asked again (milliseconds). */
+  /** A body that sends nothing for this long, while the reader wants more, is given up and asked again (ms). */
   idleTimeoutMs: number;
 }
 
@@ -37,67 +37,126 @@ export class PrematureEnd extends Error {
 
 /**
  * Reads through `first` and, when its body breaks or stalls, opens the rest again, up to `policy.retries` times
- * in a row (a read that makes progress earns its retries back). The consumer sees one stream of the right bytes,
- * or an error once retrying is pointless.
+ * in a row (a read that makes progress earns its retries back). The reader sees one stream of the right bytes, or
+ * an error once retrying is pointless.
  */
 export function resumingStream(first: OpenedRead, options: ResumeOptions): Readable {
-  let current: Readable = first.stream;
-  async function* chunks(): AsyncGenerator<Buffer> {
-    let opened = first;
-    let offset = options.start;
-    let failures = 0;
+  let current = first;
+  let offset = options.start;
+  let received = 0;
+  let failures = 0;
+  let waiting = false;
+  let idle: NodeJS.Timeout | undefined;
+
+  const out = new Readable({
+    highWaterMark: 1 << 20,
+    read() {
+      if (current.stream.isPaused()) current.stream.resume();
+      if (!waiting) arm();
+    },
+    destroy(error, callback) {
+      disarm();
+      detach(current.stream);
+      current.stream.destroy();
+      callback(error);
+    },
+  });
+
+  const arm = () => {
+    if (idle === undefined) idle = setTimeout(onIdle, options.idleTimeoutMs);
+    else idle.refresh();
+  };
+  const disarm = () => {
+    clearTimeout(idle);
+    idle = undefined;
+  };
+  const onIdle = () => {
+    idle = undefined;
+    current.stream.destroy(new IdleTimeout(`no bytes for ${options.idleTimeoutMs} ms`));
+  };
+
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    offset += chunk.length;
+    failures = 0;
+    if (out.push(chunk)) arm();
+    else {
+      // The reader is full: waiting on it is not the body stalling.
+      current.stream.pause();
+      disarm();
+    }
+  };
+  const onEnd = () => {
+    if (current.length !== undefined && received < current.length) {
+      onFailure(new PrematureEnd(`the connection ended after ${received} of ${current.length} bytes`));
+      return;
+    }
+    disarm();
+    detach(current.stream);
+    out.push(null);
+  };
+  const onClose = () => {
+    // A body closed without "end" and without an error was cut short all the same.
+    if (!current.stream.readableEnded) onFailure(new PrematureEnd(`the connection closed after ${received} bytes`));
+  };
+  const onFailure = (error: unknown) => {
+    disarm();
+    detach(current.stream);
+    current.stream.destroy();
+    if (out.destroyed) return;
+    failures++;
+    if (failures > options.policy.retries || !options.isTransient(error)) {
+      out.destroy(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    void reopen();
+  };
+
+  const attach = (stream: Readable) => {
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    stream.once("error", onFailure);
+    stream.once("close", onClose);
+  };
+  const detach = (stream: Readable) => {
+    stream.off("data", onData);
+    stream.off("end", onEnd);
+    stream.off("error", onFailure);
+    stream.off("close", onClose);
+    // A late error from a body we gave up must not go unhandled.
+    stream.on("error", () => {});
+  };
+
+  const reopen = async () => {
+    waiting = true;
     try {
       for (;;) {
-        let received = 0;
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(failures, options.policy)));
+        if (out.destroyed) return;
         try {
-          for await (const chunk of withIdleTimeout(opened.stream, options.idleTimeoutMs)) {
-            received += chunk.length;
-            offset += chunk.length;
-            if (failures > 0 && received > 0) failures = 0;
-            yield chunk;
+          const next = await options.open(offset, current.etag);
+          if (out.destroyed) {
+            next.stream.destroy();
+            return;
           }
-          if (opened.length !== undefined && received < opened.length) {
-            throw new PrematureEnd(`the connection ended after ${received} of ${opened.length} bytes`);
-          }
+          current = next;
+          received = 0;
+          attach(next.stream);
+          arm();
           return;
         } catch (error) {
           failures++;
-          if (failures > options.policy.retries || !options.isTransient(error)) throw error;
-        }
-        for (;;) {
-          await sleep(backoffDelay(failures, options.policy));
-          try {
-            opened = await options.open(offset, opened.etag);
-            current = opened.stream;
-            break;
-          } catch (error) {
-            failures++;
-            if (failures > options.policy.retries || !options.isTransient(error)) throw error;
+          if (failures > options.policy.retries || !options.isTransient(error)) {
+            out.destroy(error instanceof Error ? error : new Error(String(error)));
+            return;
           }
         }
       }
     } finally {
-      if (!current.destroyed) current.destroy();
+      waiting = false;
     }
-  }
-  return Readable.from(chunks(), { objectMode: false });
-}
-
-/** The chunks of `stream`, failing with IdleTimeout when none comes for `ms`. */
-async function* withIdleTimeout(stream: Readable, ms: number): AsyncGenerator<Buffer> {
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => stream.destroy(new IdleTimeout(`no bytes for ${ms} ms`)), ms);
   };
-  try {
-    arm();
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      clearTimeout(timer);
-      yield chunk;
-      arm();
-    }
-  } finally {
-    clearTimeout(timer);
-  }
+
+  attach(first.stream);
+  return out;
 }

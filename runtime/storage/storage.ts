@@ -96,7 +96,7 @@ export abstract class Storage<Config extends object = object> extends Element<Co
 
   /** Stores a Buffer, a Readable or a local file (by path) as `name`, streamed, in parts when large. */
   async upload(name: string, source: UploadSource, options: UploadOptions = {}): Promise<UploadResult> {
-    return this.#run("upload", name, () => this.#upload(name, source, options), options.signal);
+    return this.#run("upload", name, () => this.#upload(name, source, options), { signal: options.signal });
   }
 
   /** A stream of the bytes of `name` (or of `range`), that resumes by itself when the connection breaks. */
@@ -180,13 +180,18 @@ export abstract class Storage<Config extends object = object> extends Element<Co
 
   /** Deletes every name (missing ones included), in batches; safe to call in parallel. */
   async deleteMany(names: readonly string[]): Promise<DeleteManyResult> {
-    return this.#run("deleteMany", undefined, async () => {
-      if (!Array.isArray(names)) throw new StorageFailure("INVALID_ARGUMENT", "names must be an array of object names");
-      names.forEach((name, i) => this.#checkName(name, `names[${i}]`));
-      const unique = [...new Set(names)];
-      if (unique.length > 0) await this.removeObjects(unique);
-      return { deleted: unique };
-    });
+    return this.#run(
+      "deleteMany",
+      undefined,
+      async () => {
+        if (!Array.isArray(names)) throw new StorageFailure("INVALID_ARGUMENT", "names must be an array of object names");
+        names.forEach((name, i) => this.#checkName(name, `names[${i}]`));
+        const unique = [...new Set(names)];
+        if (unique.length > 0) await this.removeObjects(unique);
+        return { deleted: unique };
+      },
+      { unnamed: true },
+    );
   }
 
   // ─── What a Type supplies ──────────────────────────────────────────────────────────────────────────────────
@@ -258,9 +263,11 @@ export abstract class Storage<Config extends object = object> extends Element<Co
 
   // ─── Helpers ───────────────────────────────────────────────────────────────────────────────────────────────
 
-  async #run<T>(operation: string, objectName: string | undefined, action: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /** Checks the name (unless `unnamed`), runs `action`, and turns whatever it throws into a StorageError. */
+  async #run<T>(operation: string, objectName: string | undefined, action: () => Promise<T>, options: { signal?: AbortSignal; unnamed?: boolean } = {}): Promise<T> {
+    const { signal } = options;
     try {
-      if (objectName !== undefined || operation !== "deleteMany") this.#checkName(objectName);
+      if (options.unnamed !== true) this.#checkName(objectName);
       return await action();
     } catch (error) {
       if (signal?.aborted === true && !["INVALID_OBJECT_NAME", "INVALID_ARGUMENT"].includes(this.#facts(error).code)) {
@@ -308,26 +315,35 @@ export abstract class Storage<Config extends object = object> extends Element<Co
     const meta = checkMeta(options.meta);
     const body = await toBody(source);
     const onProgress = options.onProgress;
-    const progress = (loaded: number) => onProgress?.({ loaded, total: body.size });
+    let reported: number | undefined;
+    const progress = (loaded: number) => {
+      reported = loaded;
+      onProgress?.({ loaded, total: body.size });
+    };
+    // An abort that comes after the object has landed changes nothing: the result says what happened.
     const { etag, size } = await this.putObject(name, body, { contentType, meta, progress, signal: options.signal });
-    if (options.signal?.aborted === true) throw new StorageFailure("ABORTED", "it was aborted");
-    onProgress?.({ loaded: size, total: size });
+    if (reported !== size || body.size === undefined) onProgress?.({ loaded: size, total: size });
     return { url: this.objectUrl(name), name, size, etag, contentType };
   }
 
   /** `stream`, with its errors turned into StorageErrors. */
   #guard(stream: Readable, operation: string, name: string): Readable {
-    const wrap = (error: unknown) => this.#wrap(operation, name, error);
-    async function* guarded(): AsyncGenerator<Buffer> {
-      try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
-      } catch (error) {
-        throw wrap(error);
-      } finally {
-        if (!stream.destroyed) stream.destroy();
-      }
-    }
-    return Readable.from(guarded(), { objectMode: false });
+    const out = new Readable({
+      highWaterMark: stream.readableHighWaterMark,
+      read() {
+        if (stream.isPaused()) stream.resume();
+      },
+      destroy(error, callback) {
+        stream.destroy();
+        callback(error);
+      },
+    });
+    stream.on("data", (chunk: Buffer) => {
+      if (!out.push(chunk)) stream.pause();
+    });
+    stream.once("end", () => out.push(null));
+    stream.once("error", (error) => out.destroy(this.#wrap(operation, name, error)));
+    return out;
   }
 }
 
@@ -373,7 +389,9 @@ function checkMeta(meta: Record<string, string> | undefined): Record<string, str
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(meta)) {
     if (!META_NAME.test(key)) throw new StorageFailure("INVALID_ARGUMENT", `the meta name ${JSON.stringify(key)} may only hold letters, digits, "-" and "_"`);
-    if (typeof value !== "string") throw new StorageFailure("INVALID_ARGUMENT", `the meta value of ${JSON.stringify(key)} must be a string`);
+    if (typeof value !== "string" || !/^[\x20-\x7e]*$/.test(value)) {
+      throw new StorageFailure("INVALID_ARGUMENT", `the meta value of ${JSON.stringify(key)} must be a string of printable ASCII (encode other text, e.g. with encodeURIComponent)`);
+    }
     result[key.toLowerCase()] = value;
   }
   return result;
@@ -390,21 +408,28 @@ function checkRange(range: ByteRange | undefined): ByteRange | undefined {
 }
 
 /** Reads `stream` whole; into one allocation when its size is known. */
-async function collect(stream: Readable, size: number | undefined): Promise<Buffer> {
-  if (size !== undefined) {
-    const result = Buffer.allocUnsafe(size);
+function collect(stream: Readable, size: number | undefined): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const whole = size === undefined ? undefined : Buffer.allocUnsafe(size);
+    const chunks: Buffer[] = [];
     let at = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (at + chunk.length > size) throw new StorageFailure("INTEGRITY_ERROR", `more bytes arrived than the ${size} announced`);
-      chunk.copy(result, at);
+    const fail = (error: unknown) => {
+      stream.destroy();
+      reject(error);
+    };
+    stream.on("data", (chunk: Buffer) => {
+      if (whole === undefined) chunks.push(chunk);
+      else if (at + chunk.length > whole.length) return fail(new StorageFailure("INTEGRITY_ERROR", `more bytes arrived than the ${size} announced`));
+      else chunk.copy(whole, at);
       at += chunk.length;
-    }
-    if (at !== size) throw new StorageFailure("INTEGRITY_ERROR", `${at} bytes arrived of the ${size} announced`);
-    return result;
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
+    });
+    stream.once("error", fail);
+    stream.once("end", () => {
+      if (whole === undefined) resolve(Buffer.concat(chunks, at));
+      else if (at !== whole.length) reject(new StorageFailure("INTEGRITY_ERROR", `${at} bytes arrived of the ${size} announced`));
+      else resolve(whole);
+    });
+  });
 }
 
 /** The values of `config` that its redacted JSON form shows as `[redacted]`. */

@@ -1,0 +1,181 @@
+// Multipart upload, driven part by part: a deadline and retries per part, a bounded number in flight, and an abort
+// that stops this upload's parts (and only this upload's) and leaves no object behind.
+import type { Readable } from "node:stream";
+import type OSS from "ali-oss";
+import type { Part } from "../../../runtime/storage/parts.ts";
+import { withRetries, type RetryPolicy } from "../../../runtime/storage/retry.ts";
+import { NO_SUCH_KEY } from "../../../runtime/storage/errors.ts";
+import { RequestScope } from "../../../runtime/storage/cancel.ts";
+
+export interface MultipartRequest {
+  client: OSS;
+  name: string;
+  contentType: string;
+  /** `x-oss-meta-*` headers. */
+  headers: Record<string, string>;
+  parts: Iterable<Part> | AsyncIterable<Part>;
+  parallel: number;
+  /** Deadline of each request, each part included (milliseconds). */
+  timeout: number;
+  policy: RetryPolicy;
+  isTransient: (error: unknown) => boolean;
+  /** Bytes landed so far. */
+  progress: (loaded: number) => void;
+  signal: AbortSignal | undefined;
+  /** A stream the parts are read from, destroyed on abort so that a stalled source cannot hold the upload. */
+  source?: Readable;
+}
+
+/** Uploads `parts` as one object; resolves with its ETag and size, or rejects after aborting the upload. */
+export async function uploadInParts(request: MultipartRequest): Promise<{ etag: string; size: number }> {
+  const { client, name, timeout, policy, isTransient } = request;
+  // Stops everything of this upload: the caller's abort, or the first part that fails for good. Its requests in
+  // flight (parts whose bodies are already sent included) are destroyed through their scope; other uploads on the
+  // same client have scopes of their own.
+  const stop = new AbortController();
+  const scope = new RequestScope();
+  const onAbort = () => stop.abort(request.signal?.reason);
+  request.signal?.addEventListener("abort", onAbort, { once: true });
+  stop.signal.addEventListener(
+    "abort",
+    () => {
+      const reason = abortError();
+      scope.abort(reason);
+      request.source?.destroy(reason);
+    },
+    { once: true },
+  );
+  if (request.signal?.aborted === true) stop.abort(request.signal.reason);
+
+  try {
+    const { uploadId } = await withRetries(
+      () => scope.run(() => client.initMultipartUpload(name, { mime: request.contentType, headers: request.headers, timeout })),
+      policy,
+      isTransient,
+      stop.signal,
+    );
+    const done: Array<{ number: number; etag: string }> = [];
+    const running = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    let loaded = 0;
+
+    const send = (part: Part) =>
+      withRetries(
+        async () => {
+          if (stop.signal.aborted) throw abortError();
+          const body = part.open();
+          try {
+            const result = await scope.run(() => client.uploadPart(name, uploadId, part.number, body, 0, part.size, { timeout }));
+            return { number: part.number, etag: result.etag };
+          } finally {
+            if (!body.destroyed) body.destroy();
+          }
+        },
+        policy,
+        isTransient,
+        stop.signal,
+      );
+
+    try {
+      for await (const part of request.parts) {
+        if (stop.signal.aborted) break;
+        const task: Promise<void> = send(part)
+          .then(
+            (landed) => {
+              done.push(landed);
+              loaded += part.size;
+              request.progress(loaded);
+            },
+            (error: unknown) => {
+              failure ??= { error };
+              stop.abort(error);
+            },
+          )
+          .finally(() => part.release?.());
+        running.add(task);
+        void task.finally(() => running.delete(task));
+        while (running.size >= request.parallel) await Promise.race(running);
+      }
+    } catch (error) {
+      // Reading the source failed (or was stopped): that is the upload's failure unless a part failed first.
+      failure ??= { error };
+      stop.abort(error);
+    }
+    await Promise.allSettled(running);
+    if (failure === undefined && stop.signal.aborted) failure = { error: abortError() };
+    if (failure !== undefined) {
+      await abandon(client, name, uploadId, timeout, policy, isTransient);
+      throw failure.error;
+    }
+
+    done.sort((a, b) => a.number - b.number);
+    const size = loaded;
+    let etag: string;
+    try {
+      etag = await scope.run(() => complete(client, name, uploadId, done, size, timeout, policy, isTransient));
+    } catch (error) {
+      await abandon(client, name, uploadId, timeout, policy, isTransient);
+      throw error;
+    }
+    return { etag, size };
+  } finally {
+    request.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Completes the upload. A retried Complete that finds no upload means the first one landed and its answer was
+ * lost: the object then has this many parts and this size, which a HEAD confirms.
+ */
+async function complete(
+  client: OSS,
+  name: string,
+  uploadId: string,
+  parts: Array<{ number: number; etag: string }>,
+  size: number,
+  timeout: number,
+  policy: RetryPolicy,
+  isTransient: (error: unknown) => boolean,
+): Promise<string> {
+  return withRetries(
+    async (attempt) => {
+      try {
+        const result = await client.completeMultipartUpload(name, uploadId, parts, { timeout });
+        return unquote(result.etag);
+      } catch (error) {
+        if (attempt > 1 && (error as { code?: unknown }).code === "NoSuchUpload") {
+          const head = await client.head(name, { timeout });
+          const headers = head.res.headers as Record<string, string | undefined>;
+          const etag = unquote(headers.etag ?? "");
+          if (etag.endsWith(`-${parts.length}`) && Number(headers["content-length"]) === size) return etag;
+        }
+        throw error;
+      }
+    },
+    policy,
+    isTransient,
+  );
+}
+
+/** Aborts the upload so that its parts are dropped; best effort, since the failure being reported matters more. */
+async function abandon(client: OSS, name: string, uploadId: string, timeout: number, policy: RetryPolicy, isTransient: (error: unknown) => boolean): Promise<void> {
+  try {
+    // abortMultipartUpload also sets the client's cancel flag, which only the managed multipartUpload reads; this
+    // module does not use it, so other uploads on the client go on.
+    await withRetries(() => client.abortMultipartUpload(name, uploadId, { timeout }), policy, isTransient);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "NoSuchUpload" || (error as { code?: unknown }).code === NO_SUCH_KEY) return;
+    // An upload that cannot be aborted holds no object; the service's lifecycle rules clean such leftovers.
+  }
+}
+
+function abortError(): Error {
+  const error = new Error("The upload was aborted.");
+  error.name = "AbortError";
+  return error;
+}
+
+/** `"ABC"` → `ABC`. */
+export function unquote(etag: string): string {
+  return etag.replace(/^W\//, "").replace(/^"|"$/g, "");
+}

@@ -1,0 +1,134 @@
+// What the storage suites share: the local OSS server, the fixture app loaded as a user would, and test data.
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET, startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
+import { loadApp, type App, type Storage } from "../../runtime/index.ts";
+
+/** The fixture app with MyOss (defaults), Tuned (small parts, quick retries) and Archive (a custom Type). */
+export const basicApp = fileURLToPath(new URL("../fixtures/storage-apps/basic/", import.meta.url));
+
+/** How an instance reaches the local server. */
+export interface Variant {
+  /** "localhost" (a host name: path style) or "ip" (127.0.0.1: the client's IP mode, presigning done by us). */
+  host: "localhost" | "ip";
+  signatureVersion: "v1" | "v4";
+}
+
+/** The environment the fixture app's configs read, for `server` reached as `variant` says. */
+export function envFor(server: OssEmulator, variant: Variant = { host: "localhost", signatureVersion: "v1" }): Record<string, string> {
+  return {
+    OSS_ACCESS_KEY_ID: server.accessKeyId,
+    OSS_ACCESS_KEY_SECRET: server.accessKeySecret,
+    OSS_ENDPOINT: variant.host === "ip" ? server.endpoint.replace("//localhost:", "//127.0.0.1:") : server.endpoint,
+    OSS_BUCKET: server.bucket,
+    OSS_SIGNATURE_VERSION: variant.signatureVersion,
+  };
+}
+
+/** A local OSS server and the fixture app loaded against it; `stop()` closes both. */
+export async function startLocal(variant?: Variant): Promise<{ server: OssEmulator; app: App; storage: Storage; env: Record<string, string>; stop(): Promise<void> }> {
+  const server = await startOssEmulator();
+  const env = envFor(server, variant);
+  const app = await loadApp(basicApp, { env });
+  return {
+    server,
+    app,
+    storage: app.getElement("storages.MyOss"),
+    env,
+    async stop() {
+      await app.close();
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * `size` bytes of deterministic noise, generated as it is read (never held whole), in chunks of `chunkSize`.
+ * The same `seed` gives the same bytes.
+ */
+export function noiseStream(size: number, seed = 1, chunkSize = 1 << 20): Readable {
+  let produced = 0;
+  let counter = 0;
+  // One pseudo-random block, varied per chunk by a counter: cheap to make, different everywhere.
+  const block = noise(chunkSize, seed);
+  return new Readable({
+    read() {
+      if (produced >= size) {
+        this.push(null);
+        return;
+      }
+      const length = Math.min(chunkSize, size - produced);
+      const chunk = Buffer.from(block.subarray(0, length));
+      chunk.writeUInt32LE(counter++ >>> 0, 0);
+      produced += length;
+      this.push(chunk);
+    },
+  });
+}
+
+/** `size` bytes of deterministic noise in memory. */
+export function noise(size: number, seed = 1): Buffer {
+  const data = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i + 4 <= size; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    data.writeUInt32LE(x, i);
+  }
+  for (let i = size - (size % 4); i < size; i++) data[i] = i & 0xff;
+  return data;
+}
+
+/** SHA-256 (hex) of a buffer or of everything a stream gives. */
+export async function sha256(source: Buffer | Readable): Promise<string> {
+  const hash = createHash("sha256");
+  if (Buffer.isBuffer(source)) return hash.update(source).digest("hex");
+  for await (const chunk of source as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/** A name no other test uses, under `prefix`. */
+export function uniqueName(prefix: string, suffix = ".bin"): string {
+  return `${prefix}${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}${suffix}`;
+}
+
+/**
+ * The local OSS server in a child process (`oss-emulator`), for measurements: its memory and CPU are then not
+ * this process's. Resolves once it listens; `stop()` ends it.
+ */
+export async function startServerProcess(): Promise<{ endpoint: string; env: Record<string, string>; stop(): Promise<void> }> {
+  const bin = fileURLToPath(new URL("../../emulator/bin.js", import.meta.url));
+  const child = spawn(process.execPath, [bin, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let seen = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (text: string) => {
+      seen += text;
+      const match = /listening on (http:\/\/\S+)/.exec(seen);
+      if (match) resolve(match[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`oss-emulator exited with ${code} before listening:\n${seen}`)));
+  });
+  child.stdout.resume();
+  return {
+    endpoint,
+    env: {
+      OSS_ACCESS_KEY_ID: DEFAULT_ACCESS_KEY_ID,
+      OSS_ACCESS_KEY_SECRET: DEFAULT_ACCESS_KEY_SECRET,
+      OSS_ENDPOINT: endpoint,
+      OSS_BUCKET: DEFAULT_BUCKET,
+      OSS_SIGNATURE_VERSION: "v1",
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
