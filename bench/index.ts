@@ -3,6 +3,8 @@ import type { Benchmark, Figure } from "./figure.ts";
 
 const modules: Array<[string, () => Promise<{ default: Benchmark }>]> = [
   ["runtime", () => import("./runtime.ts")],
+  ["emulator", () => import("./emulator.ts")],
+  ["storage", () => import("./storage.ts")],
 ];
 
 function ratioOf(figure: Figure): number {

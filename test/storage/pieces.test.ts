@@ -109,10 +109,10 @@ describe("resumingStream", () => {
   const policy = { retries: 2, baseDelayMs: 1, maxDelayMs: 2 };
   const transient = () => true;
 
-  /** A body of `data` from `offset` that sends `upTo` bytes and then stalls, ends early or breaks. */
+  /** A body of `data` from `offset` that sends `upTo` bytes and then stalls, ends early or breaks; or sends the rest. */
   function body(offset: number, upTo: number, then: "stall" | "end" | "break" | "finish"): OpenedRead {
     const stream = new Readable({ read() {} });
-    stream.push(data.subarray(offset, Math.min(data.length, offset + upTo)));
+    stream.push(data.subarray(offset, then === "finish" ? data.length : Math.min(data.length, offset + upTo)));
     if (then === "end" || then === "finish") stream.push(null);
     if (then === "break") setTimeout(() => stream.destroy(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })), 5);
     return { stream, length: data.length - offset, etag: "E" };

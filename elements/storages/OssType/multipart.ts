@@ -84,7 +84,13 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
             (landed) => {
               done.push(landed);
               loaded += part.size;
-              request.progress(loaded);
+              try {
+                request.progress(loaded);
+              } catch (error) {
+                // A progress callback that throws fails the upload, as any other failure does.
+                failure ??= { error };
+                stop.abort(error);
+              }
             },
             (error: unknown) => {
               failure ??= { error };
