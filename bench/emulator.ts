@@ -20,7 +20,7 @@ const MEASURE_MS = 600;
 
 type Client = InstanceType<typeof OSS>;
 
-const emulatorIndex = fileURLToPath(new URL("../emulator/index.ts", import.meta.url));
+const emulatorIndex = new URL("../emulator/index.ts", import.meta.url).href;
 
 // The emulator child: starts with its defaults (a temporary data folder) and reports its endpoint and keys.
 const emulatorChild = `

@@ -18,6 +18,8 @@ export interface EmulatorState {
   cors: boolean | CorsRule[];
   /** Host names that mean the emulator itself (not a bucket sub-domain). */
   ownHosts: Set<string>;
+  /** Requests being handled: stopping waits for them before it closes the store and removes files. */
+  inFlight: Set<Promise<void>>;
 }
 
 /** The decoded query parameters of a request, in order. */
@@ -83,7 +85,8 @@ export function sendError(
   requestId: string,
   hostId: string,
 ): void {
-  if (req.destroyed && !req.complete) {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  if (req.socket.destroyed || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE") {
     // The client went away mid-request: there is nobody to answer, and nothing went wrong here.
     res.destroy();
     return;

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
 import type { AuthConfig, KeyEntry } from "./auth.ts";
 import type { EmulatorState } from "./context.ts";
@@ -107,6 +108,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     defaultBucket: bucket,
     cors: options.cors ?? true,
     ownHosts: new Set(["localhost", "127.0.0.1", "::1", host.toLowerCase()]),
+    inFlight: new Set(),
   };
   const auth: AuthConfig = { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) };
 
@@ -127,6 +129,9 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     stop: () => {
       stopped ??= (async () => {
         await Promise.all(servers.list.map(close));
+        // Closing dropped every connection; handlers still running notice and end. Wait for them, so that none
+        // writes into the store after it closed (or into the folder after it was removed).
+        await Promise.race([Promise.allSettled([...state.inFlight]), sleep(5000, undefined, { ref: false })]);
         store.close();
         if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
       })();

@@ -62,7 +62,9 @@ const BODY_OPERATIONS = new Set(["PutObject", "AppendObject", "UploadPart"]);
 export function createOssServer(em: EmulatorState, auth: AuthConfig): Server {
   // Large uploads take as long as they take: no whole-request deadline, as with the service.
   const server = createServer({ requestTimeout: 0, keepAliveTimeout: 30_000 }, (req, res) => {
-    void handle(req, res, em, auth);
+    const handling = handle(req, res, em, auth);
+    em.inFlight.add(handling);
+    void handling.finally(() => em.inFlight.delete(handling));
   });
   return server;
 }
@@ -177,6 +179,7 @@ async function resetConnection(req: IncomingMessage, afterBytes: number): Promis
       req.on("data", onData);
       req.once("end", done);
       req.once("error", done);
+      req.once("close", done);
     });
   }
   req.socket.resetAndDestroy();

@@ -116,6 +116,29 @@ describe("the default dataDir", () => {
     await emulator.stop();
     expect(existsSync(emulator.dataDir)).toBe(false);
   });
+
+  it("is removed even when stop comes in the middle of uploads", async () => {
+    const emulator = await startOssEmulator();
+    const client = clientFor(emulator);
+    await client.initMultipartUpload("busy.bin");
+    let sent = 0;
+    // A body that keeps coming, slowly, until the server goes away.
+    const endless = new Readable({
+      read() {
+        sent++;
+        setTimeout(() => this.push(patterned(16 * 1024, sent)), 5);
+      },
+    });
+    const uploads = [
+      client.putStream("endless.bin", endless).catch(() => "failed"),
+      client.putStream("chunked-too.bin", Readable.from([patterned(200 * 1024)])).catch(() => "failed"),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await emulator.stop();
+    expect(await uploads[0]).toBe("failed");
+    expect(existsSync(emulator.dataDir)).toBe(false);
+    endless.destroy();
+  });
 });
 
 describe("large uploads", () => {
