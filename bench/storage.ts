@@ -1,7 +1,6 @@
 // Storage figures: the element against the raw ali-oss client on the same local OSS server, in the same run, for
 // small and large uploads and downloads; and how much a 1 GiB upload from a file raises this process's memory.
 // The server runs in a child process, so that its work and memory are not counted as the element's.
-import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,6 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import OSS from "ali-oss";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET } from "../emulator/index.ts";
+import { startOssEmulatorProcess } from "../emulator/process.ts";
 import { loadApp, type Storage } from "../runtime/index.ts";
 import type { Benchmark, Figure } from "./figure.ts";
 import { median } from "./measure.ts";
@@ -21,7 +21,7 @@ const run: Benchmark = async () => {
   const workDir = fileURLToPath(new URL("../.tmp/bench-storage/", import.meta.url));
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
-  const server = await startServer();
+  const server = await startOssEmulatorProcess();
   try {
     const appDir = await writeApp(join(workDir, "app"));
     const app = await loadApp(appDir, { env: { BENCH_OSS_ENDPOINT: server.endpoint } });
@@ -116,31 +116,6 @@ async function uploadMemory(storage: Storage, file: string): Promise<Figure> {
   return { name: "RSS growth uploading 1 GiB from a file (vs the 100 MiB bound)", value: (peak - before) / MiB, baseline: 100, unit: "MiB", better: "lower", limit: 1 };
 }
 
-/** The local OSS server as its own process (`oss-emulator --port 0`). */
-async function startServer(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const bin = fileURLToPath(new URL("../emulator/bin.js", import.meta.url));
-  const child = spawn(process.execPath, [bin, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let seen = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (text: string) => {
-      seen += text;
-      const match = /listening on (http:\/\/\S+)/.exec(seen);
-      if (match) resolve(match[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`oss-emulator exited with ${code} before listening:\n${seen}`)));
-  });
-  child.stdout.resume();
-  return {
-    endpoint,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
-}
 
 /** An app with one OssType instance on the server, configured as the baseline client is. */
 async function writeApp(dir: string): Promise<string> {

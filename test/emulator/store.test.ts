@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator } from "../../emulator/index.ts";
-import { clientFor, patterned , type Client } from "./helpers.ts";
+import { clientFor, patterned } from "./helpers.ts";
 
 let dataDir: string;
 

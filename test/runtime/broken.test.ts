@@ -9,7 +9,6 @@ import {
   expectErrors,
   expectLoadError,
   expectNoSecrets,
-  expectReadable,
   loadError,
   thrownError,
 } from "./expect-error.ts";

@@ -2,8 +2,8 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { spawn } from "node:child_process";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET, startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
+import { startOssEmulatorProcess } from "../../emulator/process.ts";
 import { loadApp, type App, type Storage } from "../../runtime/index.ts";
 
 /** The fixture app with MyOss (defaults), Tuned (small parts, quick retries) and Archive (a custom Type). */
@@ -97,38 +97,17 @@ export function uniqueName(prefix: string, suffix = ".bin"): string {
   return `${prefix}${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}${suffix}`;
 }
 
-/**
- * The local OSS server in a child process (`oss-emulator`), for measurements: its memory and CPU are then not
- * this process's. Resolves once it listens; `stop()` ends it.
- */
+/** The local OSS server in a child process, with the env the fixture apps read. */
 export async function startServerProcess(): Promise<{ endpoint: string; env: Record<string, string>; stop(): Promise<void> }> {
-  const bin = fileURLToPath(new URL("../../emulator/bin.js", import.meta.url));
-  const child = spawn(process.execPath, [bin, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let seen = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (text: string) => {
-      seen += text;
-      const match = /listening on (http:\/\/\S+)/.exec(seen);
-      if (match) resolve(match[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`oss-emulator exited with ${code} before listening:\n${seen}`)));
-  });
-  child.stdout.resume();
+  const server = await startOssEmulatorProcess();
   return {
-    endpoint,
+    ...server,
     env: {
       OSS_ACCESS_KEY_ID: DEFAULT_ACCESS_KEY_ID,
       OSS_ACCESS_KEY_SECRET: DEFAULT_ACCESS_KEY_SECRET,
-      OSS_ENDPOINT: endpoint,
+      OSS_ENDPOINT: server.endpoint,
       OSS_BUCKET: DEFAULT_BUCKET,
       OSS_SIGNATURE_VERSION: "v1",
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
   };
 }
