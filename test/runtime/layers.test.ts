@@ -50,3 +50,12 @@ describe("loadApp: layers", () => {
     expect(names.some((n) => n.includes("Hidden"))).toBe(false);
   });
 });
+
+describe("loadApp: parents from installed packages", () => {
+  it("takes the elements of a package named in app.json extends", async () => {
+    const app = await loadApp(fixture("apps/packaged"), { env: fixtureEnv });
+    const howdy = app.getElement("widgets.Howdy") as { greet(name: string): string };
+    expect(howdy.greet("Cy")).toBe("howdy, Cy.");
+    expect(app.elements().find((e) => e.fullName === "widgets.Hello")?.layer).toMatch(/fixture-base$|apps\/base$/);
+  });
+});
