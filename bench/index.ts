@@ -5,6 +5,7 @@ const modules: Array<[string, () => Promise<{ default: Benchmark }>]> = [
   ["runtime", () => import("./runtime.ts")],
   ["emulator", () => import("./emulator.ts")],
   ["storage", () => import("./storage.ts")],
+  ["disk", () => import("./disk.ts")],
 ];
 
 function ratioOf(figure: Figure): number {

@@ -5,4 +5,4 @@ import { ensureTypeScript } from "./typescript-support.js";
 await ensureTypeScript();
 const runtime = await import("./index.ts");
 
-export const { loadApp, App, Element, ElementError, Storage, StorageError, StorageFailure, NO_SUCH_KEY, OssStorage } = runtime;
+export const { loadApp, App, Element, ElementError, Storage, StorageError, StorageFailure, NO_SUCH_KEY, OssStorage, DiskStorage } = runtime;

@@ -23,3 +23,4 @@ export type {
 } from "./types.ts";
 export type { RetryPolicy } from "./retry.ts";
 export { default as OssStorage, type OssConfig } from "../../elements/storages/OssType/index.ts";
+export { default as DiskStorage, type DiskConfig, type DiskServer, type ServeOptions } from "../../elements/storages/DiskType/index.ts";

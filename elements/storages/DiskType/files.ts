@@ -1,0 +1,170 @@
+// Moving bytes into and out of files, streamed (never a whole object in memory) and hashed on the way: MD5 is the
+// ETag. Reads and writes go straight through a FileHandle rather than fs streams over it, whose references would
+// keep the handle from closing when the stream is not destroyed.
+import { createHash, type Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { StorageFailure } from "../../../runtime/storage/errors.ts";
+import { Readable } from "node:stream";
+import type { UploadBody } from "../../../runtime/storage/types.ts";
+import { fingerprintOf } from "./sidecar.ts";
+
+export type FileHandle = Awaited<ReturnType<typeof open>>;
+
+/** What `writeFileFrom` wrote. */
+export interface Written {
+  size: number;
+  /** Upper-case hex MD5. */
+  etag: string;
+  /** `fingerprintOf` the file as written. */
+  fingerprint: string;
+}
+
+export interface WriteOptions {
+  progress: (loaded: number) => void;
+  signal: AbortSignal | undefined;
+  /** Flush the file to the disk before returning. */
+  fsync: boolean;
+}
+
+/** Bytes per read of a file. */
+export const CHUNK_BYTES = 1024 * 1024;
+// Buffers are written a slice at a time, so that progress moves while a large buffer goes down.
+const SLICE_BYTES = 256 * 1024;
+
+/**
+ * Writes `body` (or, for a copy, the chunks of another file) into the new file `path`, which must not exist; the
+ * caller removes it if this rejects.
+ */
+export async function writeFileFrom(body: UploadBody | { kind: "chunks"; chunks: AsyncIterable<Buffer> }, path: string, options: WriteOptions): Promise<Written> {
+  const hash = createHash("md5");
+  const handle = await open(path, "wx");
+  try {
+    let size: number;
+    if (body.kind === "buffer") {
+      size = await writeChunks(slices(body.data), handle, hash, options);
+    } else if (body.kind === "chunks") {
+      size = await writeChunks(body.chunks, handle, hash, options);
+    } else {
+      const source = body.kind === "file" ? createReadStream(body.path, { highWaterMark: CHUNK_BYTES }) : body.stream;
+      // An abort must also stop a source that is waiting for bytes that may never come.
+      const stop = () => source.destroy(abortReason(options.signal));
+      options.signal?.addEventListener("abort", stop, { once: true });
+      try {
+        size = await writeChunks(source, handle, hash, options);
+      } finally {
+        options.signal?.removeEventListener("abort", stop);
+        if (body.kind === "file") source.destroy();
+      }
+      if (body.kind === "file" && size !== body.size) {
+        throw new StorageFailure("INTEGRITY_ERROR", `the file ${body.path} changed while it was read (${size} bytes instead of ${body.size}); nothing was stored`);
+      }
+    }
+    if (options.fsync) await handle.datasync();
+    const stats = await handle.stat({ bigint: true });
+    return { size, etag: hash.digest("hex").toUpperCase(), fingerprint: fingerprintOf(stats) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Bytes `start` to `end` (both included) of an open file, a chunk at a time; the handle stays open. */
+export async function* fileChunks(handle: FileHandle, start = 0, end = Number.POSITIVE_INFINITY): AsyncGenerator<Buffer, void, undefined> {
+  for (let position = start; position <= end; ) {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, end - position + 1));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+  }
+}
+
+/**
+ * Bytes `start` to `end` (both included) of an open file as a stream that owns the handle: it closes the file when
+ * the bytes are out or the stream is destroyed. Each read asks for exactly what is left (up to a chunk), so that a
+ * small object takes one read.
+ */
+export function fileStream(handle: FileHandle, start: number, end: number): Readable {
+  let position = start;
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= handle.close().catch(() => {}));
+  return new Readable({
+    highWaterMark: CHUNK_BYTES,
+    read() {
+      if (position > end) {
+        this.push(null);
+        void close();
+        return;
+      }
+      const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, end - position + 1));
+      handle.read(buffer, 0, buffer.length, position).then(
+        ({ bytesRead }) => {
+          if (bytesRead === 0) {
+            // The file got shorter while it was read: say so rather than end early as if whole.
+            this.destroy(new StorageFailure("INTEGRITY_ERROR", `the file ended at byte ${position}, before byte ${end} that was to be read`));
+            return;
+          }
+          position += bytesRead;
+          this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+          if (position > end) {
+            this.push(null);
+            void close();
+          }
+        },
+        (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))),
+      );
+    },
+    destroy(error, callback) {
+      close().then(() => callback(error), callback);
+    },
+  });
+}
+
+/** The MD5 (upper-case hex) of chunks of bytes: for files whose ETag is not known. */
+export async function md5Of(chunks: AsyncIterable<Buffer>): Promise<string> {
+  const hash = createHash("md5");
+  for await (const chunk of chunks) hash.update(chunk);
+  return hash.digest("hex").toUpperCase();
+}
+
+async function writeChunks(chunks: Iterable<unknown> | AsyncIterable<unknown>, handle: FileHandle, hash: Hash, options: WriteOptions): Promise<number> {
+  options.signal?.throwIfAborted();
+  let position = 0;
+  for await (const chunk of chunks) {
+    const bytes = asBytes(chunk);
+    // The write runs in the thread pool while this thread hashes the same bytes.
+    const writing = writeAll(handle, bytes, position);
+    hash.update(bytes);
+    await writing;
+    position += bytes.length;
+    options.progress(position);
+    options.signal?.throwIfAborted();
+  }
+  return position;
+}
+
+function* slices(data: Buffer): Generator<Buffer, void, undefined> {
+  for (let at = 0; at < data.length; at += SLICE_BYTES) yield data.subarray(at, at + SLICE_BYTES);
+}
+
+async function writeAll(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+function asBytes(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (typeof chunk === "string") return Buffer.from(chunk, "utf8");
+  throw new StorageFailure("INVALID_ARGUMENT", "the stream to upload gave something other than bytes or text");
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error("The upload was aborted.");
+  error.name = "AbortError";
+  return error;
+}

@@ -1,0 +1,519 @@
+// storages.DiskType: objects as files under a folder, for development, tests and single-machine deployments. The
+// same methods, results and error codes as every storage; writes land whole or not at all (a file under partial/,
+// renamed into place); names stay inside the folder; signed URLs are served by a request handler of its own.
+import type { BigIntStats } from "node:fs";
+import { constants } from "node:fs";
+import { mkdir, open, realpath, rename, rm, stat, unlink } from "node:fs/promises";
+import type { RequestListener } from "node:http";
+import { basename, dirname, join, resolve } from "node:path";
+import { Readable } from "node:stream";
+import { pathToFileURL } from "node:url";
+import { Storage } from "../../../runtime/storage/storage.ts";
+import { NO_SUCH_KEY, StorageFailure, explain } from "../../../runtime/storage/errors.ts";
+import { objectNameProblem } from "../../../runtime/storage/names.ts";
+import type { ElementContext } from "../../../runtime/element.ts";
+import type { ByteRange, FailureFacts, ListEntry, ListPage, ObjectInfo, PutRequest, UploadBody } from "../../../runtime/storage/types.ts";
+import { encodeName, parseBaseUrl, type BaseUrl, type DiskConfig } from "./config.ts";
+import { createRequestListener, startServer, type DiskServer, type OpenedObject, type ServeOptions } from "./handler.ts";
+import { Layout, diskNameProblem } from "./layout.ts";
+import { decodeCursor, encodeCursor, listNames } from "./listing.ts";
+import { KeyedLock } from "./locks.ts";
+import { fingerprintOf, readSidecar, serializeSidecar, type Sidecar } from "./sidecar.ts";
+import { signedQuery } from "./signing.ts";
+import { fileChunks, fileStream, md5Of, writeFileFrom, type FileHandle } from "./files.ts";
+
+export type { DiskConfig } from "./config.ts";
+export type { DiskServer, ServeOptions } from "./handler.ts";
+
+const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+// Opening a FIFO or device that someone put into the folder must not block a thread of the pool.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+// Facts are rewritten in place; a link put where they belong is not followed.
+const SIDECAR_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0);
+
+/** Disk storage (`storages.DiskType`): objects as files under `directory`. A custom Type extends it and adds methods. */
+export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends Storage<Config> {
+  /** The storage's folder, absolute: `directory` resolved against the app's folder. */
+  readonly directory: string;
+  readonly #base: BaseUrl | undefined;
+  readonly #locks = new KeyedLock();
+  readonly #servers = new Set<DiskServer>();
+  #layout: Promise<Layout> | undefined;
+  #autoServed: Promise<DiskServer> | undefined;
+
+  constructor(context: ElementContext<Config>) {
+    super(context);
+    this.directory = resolve(this.app.dir, this.config.directory);
+    this.#base = parseBaseUrl(this.config.baseUrl);
+  }
+
+  /** A Node request listener that serves this storage's signed URLs (GET and PUT) under baseUrl's path; mount it in any server. */
+  requestHandler(): RequestListener {
+    return createRequestListener({
+      basePath: this.#base?.path ?? "",
+      signingSecret: this.config.signingSecret,
+      publicRead: this.config.publicRead === true,
+      open: (name) => this.#openForServing(name),
+      store: async (name, body, contentType, signal) => this.upload(name, body, { contentType, signal }),
+    });
+  }
+
+  /** Starts an HTTP server for `requestHandler()`, by default at baseUrl's host and port; `app.close()` stops it. */
+  async serve(options: ServeOptions = {}): Promise<DiskServer> {
+    const host = options.host ?? this.#base?.hostname ?? "127.0.0.1";
+    const port = options.port ?? this.#base?.port ?? 0;
+    let server: DiskServer;
+    try {
+      server = await startServer(this.requestHandler(), host, port, this.#base?.path ?? "");
+    } catch (error) {
+      throw this.toStorageError("serve", undefined, error);
+    }
+    const tracked: DiskServer = {
+      url: server.url,
+      close: async () => {
+        this.#servers.delete(tracked);
+        await server.close();
+      },
+    };
+    this.#servers.add(tracked);
+    return tracked;
+  }
+
+  /** Stops the servers that `serve()` (or `"serve": true`) started; the storage stays usable. */
+  override async close(): Promise<void> {
+    this.#autoServed = undefined;
+    await Promise.all([...this.#servers].map((server) => server.close()));
+  }
+
+  // ─── Primitives ────────────────────────────────────────────────────────────────────────────────────────────
+
+  protected override async putObject(name: string, body: UploadBody, request: PutRequest): Promise<{ etag: string; size: number }> {
+    this.#checkName(name);
+    const layout = await this.#ready();
+    // Whether the object's folder exists inside the storage is asked while the bytes go down: it changes nothing.
+    const folderReady = this.#leadsInside(layout, dirname(layout.dataPath(name)));
+    const temporary = layout.partialPath();
+    try {
+      const written = await writeFileFrom(body, temporary, { progress: request.progress, signal: request.signal, fsync: this.config.fsync === true });
+      // Last chance to stop: after this the object replaces the old one, and an abort changes nothing.
+      request.signal?.throwIfAborted();
+      await this.#commit(layout, name, temporary, { contentType: request.contentType, meta: request.meta, etag: written.etag, fingerprint: written.fingerprint }, folderReady);
+      return { etag: written.etag, size: written.size };
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  protected override async readObject(name: string, range: ByteRange | undefined): Promise<{ stream: Readable; size: number | undefined }> {
+    this.#checkName(name);
+    const layout = await this.#ready();
+    const { handle, stats } = await this.#open(layout, name);
+    const size = Number(stats.size);
+    const start = range?.start ?? 0;
+    const end = Math.min(range?.end ?? size - 1, size - 1);
+    if (start > 0 && start >= size) {
+      await handle.close();
+      throw new StorageFailure("InvalidRange", `the range starts at byte ${start}, past the end of the ${size}-byte object`, { status: 416 });
+    }
+    if (end < start) {
+      await handle.close();
+      return { stream: Readable.from([]), size: 0 };
+    }
+    return { stream: fileStream(handle, start, end), size: end - start + 1 };
+  }
+
+  protected override async statObject(name: string): Promise<ObjectInfo> {
+    this.#checkName(name);
+    return this.#describe(await this.#ready(), name);
+  }
+
+  protected override async removeObject(name: string): Promise<void> {
+    this.#checkName(name);
+    const layout = await this.#ready();
+    const data = layout.dataPath(name);
+    const meta = layout.metaPath(name);
+    await this.#locks.run(name, async () => {
+      // Unlinking through a link that leads out of the folder would delete a file that is not the storage's.
+      let folder: string;
+      try {
+        folder = await realpath(dirname(data));
+      } catch (error) {
+        if (isMissing(error)) return;
+        throw error;
+      }
+      if (!layout.contains(folder)) throw outside(name);
+      try {
+        await unlink(join(folder, basename(data)));
+      } catch (error) {
+        // Missing, or a folder of other objects: either way there is no object of this name, which is success.
+        if (!isMissing(error) && !(await isFolder(join(folder, basename(data))))) throw error;
+      }
+      await rm(meta, { force: true });
+    });
+    await Promise.all([layout.prune(data, layout.objects), layout.prune(meta, layout.metadata)]);
+  }
+
+  protected override async removeObjects(names: string[]): Promise<void> {
+    // Refuse the whole batch before deleting any of it.
+    names.forEach((name) => this.#checkName(name));
+    await super.removeObjects(names);
+  }
+
+  protected override async listPage(request: { prefix: string; delimiter: string | undefined; cursor: string | undefined; pageSize: number }): Promise<ListPage> {
+    const layout = await this.#ready();
+    const folder = request.prefix.slice(0, request.prefix.lastIndexOf("/") + 1);
+    if (folder !== "" && !(await this.#leadsInside(layout, join(layout.objects, folder)))) return { entries: [], cursor: undefined };
+    const page = await listNames(layout.objects, { ...request, cursor: decodeCursor(request.cursor) });
+    const entries = await mapInBatches(page.names, 16, async (listed): Promise<ListEntry | undefined> => {
+      if (listed.type === "prefix") return listed;
+      let info: ObjectInfo;
+      try {
+        info = await this.#describe(layout, listed.name);
+      } catch (error) {
+        // Deleted since the folder was read, or a file dropped in by hand under a name no object can have.
+        if (error instanceof StorageFailure && (error.code === NO_SUCH_KEY || error.code === "INVALID_OBJECT_NAME")) return undefined;
+        throw error;
+      }
+      return { type: "object", name: info.name, size: info.size, etag: info.etag, lastModified: info.lastModified };
+    });
+    return { entries: entries.filter((entry) => entry !== undefined), cursor: page.cursor === undefined ? undefined : encodeCursor(page.cursor) };
+  }
+
+  protected override async copyObject(from: string, to: string): Promise<{ etag: string }> {
+    this.#checkName(from);
+    this.#checkName(to, "the target name");
+    const layout = await this.#ready();
+    const { handle } = await this.#open(layout, from);
+    const temporary = layout.partialPath();
+    try {
+      const facts = factsFor(await readSidecar(layout.metaPath(from)));
+      // The bytes go through this process once, hashed on the way: the target's ETag is the bytes' own.
+      const written = await writeFileFrom({ kind: "chunks", chunks: fileChunks(handle) }, temporary, { progress: () => {}, signal: undefined, fsync: this.config.fsync === true });
+      await this.#commit(layout, to, temporary, { contentType: facts.contentType, meta: facts.meta, etag: written.etag, fingerprint: written.fingerprint });
+      return { etag: written.etag };
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  protected override async signUrl(name: string, request: { method: "GET" | "PUT"; contentType: string; expires: number }): Promise<string> {
+    const base = this.#base;
+    const secret = this.config.signingSecret;
+    if (base === undefined || secret === undefined) {
+      const missing = [base === undefined ? "baseUrl" : undefined, secret === undefined ? "signingSecret" : undefined].filter((field) => field !== undefined);
+      throw new StorageFailure(
+        "CONFIG_MISSING",
+        `signed URLs of a disk storage need ${missing.join(" and ")} in the business config of ${this.fullName}: ` +
+          `baseUrl is where its request handler is reached (e.g. "http://localhost:9300/files", with "serve": true to start it), ` +
+          `signingSecret the key that signs them (e.g. "\${DISK_SIGNING_SECRET}", at least 16 characters)`,
+      );
+    }
+    this.#checkName(name);
+    await this.#ready();
+    const expires = Math.floor(Date.now() / 1000) + request.expires;
+    const query = signedQuery(secret, { method: request.method, name, expires, contentType: request.contentType });
+    return `${base.href}/${encodeName(name)}?${query}`;
+  }
+
+  protected override objectUrl(name: string): string {
+    if (this.#base !== undefined) return `${this.#base.href}/${encodeName(name)}`;
+    return pathToFileURL(join(this.directory, "objects", ...name.split("/"))).href;
+  }
+
+  protected override describeFailure(error: unknown): FailureFacts {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    switch (code) {
+      case "EACCES":
+      case "EPERM":
+        return { code, explanation: `this process may not read or write ${this.directory}: check the folder's owner and permissions` };
+      case "ENOSPC":
+      case "EDQUOT":
+        return { code, explanation: `the disk of ${this.directory} is full (or its quota is used up); nothing was stored` };
+      case "EROFS":
+        return { code, explanation: `${this.directory} is on a read-only filesystem` };
+      case "EMFILE":
+      case "ENFILE":
+        return { code, explanation: "too many files are open in this process or system: lower the number of parallel operations, or raise the limit (ulimit -n)" };
+      case "EADDRINUSE": {
+        const { address, port } = error as { address?: unknown; port?: unknown };
+        return { code, explanation: `${String(address)}:${String(port)} is already in use: stop what listens there, or serve on another port (baseUrl: ${this.config.baseUrl ?? "none"})` };
+      }
+      default:
+        return super.describeFailure(error);
+    }
+  }
+
+  /** The signing secret; the folder and baseUrl stay readable in messages even when they came from the environment. */
+  protected override secretValues(): string[] {
+    return this.config.signingSecret === undefined ? [] : [this.config.signingSecret];
+  }
+
+  // ─── Helpers ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** The folder's layout, made on first use; with `"serve": true`, the handler's server too. */
+  async #ready(): Promise<Layout> {
+    this.#layout ??= Layout.open(this.directory).catch((error: unknown) => {
+      this.#layout = undefined;
+      throw error;
+    });
+    const layout = await this.#layout;
+    if (this.config.serve === true) {
+      this.#autoServed ??= this.serve().catch((error: unknown) => {
+        this.#autoServed = undefined;
+        throw error;
+      });
+      await this.#autoServed;
+    }
+    return layout;
+  }
+
+  /** Throws INVALID_OBJECT_NAME for a name that cannot be a file under the folder. */
+  #checkName(name: string, label?: string): void {
+    const problem = diskNameProblem(name);
+    if (problem !== undefined) throw new StorageFailure("INVALID_OBJECT_NAME", label === undefined ? problem : `${label} ${JSON.stringify(name)} is not valid: ${problem}`);
+  }
+
+  /** Opens the object file of `name` for reading: a regular file inside the folder, or NoSuchKey. */
+  async #open(layout: Layout, name: string): Promise<{ handle: FileHandle; stats: BigIntStats }> {
+    let real: string;
+    try {
+      real = await realpath(layout.dataPath(name));
+    } catch (error) {
+      if (isMissing(error)) throw noSuchKey();
+      throw error;
+    }
+    if (!layout.contains(real)) throw outside(name);
+    let handle: FileHandle;
+    try {
+      handle = await open(real, READ_FLAGS);
+    } catch (error) {
+      if (isMissing(error)) throw noSuchKey();
+      throw error;
+    }
+    try {
+      const stats = await handle.stat({ bigint: true });
+      if (!stats.isFile()) throw noSuchKey();
+      return { handle, stats };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** The file's stats, with the same checks as `#open`. */
+  async #statFile(layout: Layout, name: string): Promise<{ real: string; stats: BigIntStats }> {
+    let real: string;
+    let stats: BigIntStats;
+    try {
+      real = await realpath(layout.dataPath(name));
+      stats = await stat(real, { bigint: true });
+    } catch (error) {
+      if (isMissing(error)) throw noSuchKey();
+      throw error;
+    }
+    if (!layout.contains(real)) throw outside(name);
+    if (!stats.isFile()) throw noSuchKey();
+    return { real, stats };
+  }
+
+  /** The object's facts. Facts that do not fit the file are looked at again once writes of the name are done, then recovered from the bytes. */
+  async #describe(layout: Layout, name: string): Promise<ObjectInfo> {
+    const look = () => Promise.all([this.#statFile(layout, name), readSidecar(layout.metaPath(name))]);
+    const [{ stats }, sidecar] = await look();
+    if (sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats)) return infoOf(name, stats, sidecar);
+    return this.#locks.run(name, async () => {
+      const [{ real, stats }, sidecar] = await look();
+      if (sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats)) return infoOf(name, stats, sidecar);
+      // A file put there by hand, changed by hand, or a crash between the two renames of a write: hash the bytes
+      // once and keep the facts, so that the next look is cheap again.
+      const facts = factsFor(sidecar);
+      const handle = await open(real, READ_FLAGS);
+      let recovered: Sidecar;
+      try {
+        const etag = await md5Of(fileChunks(handle));
+        const after = await handle.stat({ bigint: true });
+        recovered = { contentType: facts.contentType, meta: facts.meta, etag, fingerprint: fingerprintOf(after) };
+        if (fingerprintOf(after) !== fingerprintOf(stats)) return infoOf(name, after, recovered);
+      } finally {
+        await handle.close();
+      }
+      await this.#writeSidecar(layout, name, recovered);
+      return infoOf(name, stats, recovered);
+    });
+  }
+
+  /**
+   * Renames the whole file `temporary` into place as `name`, then writes its facts beside it. `folderReady` says
+   * whether the object's folder was seen to exist inside the storage.
+   */
+  async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar, folderReady: Promise<boolean> = Promise.resolve(false)): Promise<void> {
+    const target = layout.dataPath(name);
+    await this.#locks.run(name, async () => {
+      for (let attempt = 1; ; attempt++) {
+        if (attempt > 1 || !(await folderReady)) await this.#makeFolder(layout, name, dirname(target));
+        try {
+          await rename(temporary, target);
+          break;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          // A delete of the folder's last object may have removed the folder just now: make it again.
+          if (code === "ENOENT" && attempt < 4) continue;
+          if (code === "EISDIR" || code === "ENOTDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw clash(name);
+          throw error;
+        }
+      }
+      if (this.config.fsync === true) await syncFolder(dirname(target));
+      // Facts written after the bytes, in place: a reader that comes between sees facts that do not fit the file
+      // and waits for this lock; a crash between leaves facts that do not fit, which are recovered from the bytes.
+      await this.#writeSidecar(layout, name, sidecar);
+    });
+  }
+
+  /** Makes `folder` (the folder of `name`'s file) unless it exists, after checking that it stays inside. */
+  async #makeFolder(layout: Layout, name: string, folder: string): Promise<void> {
+    // Resolve the nearest folder that exists before making any: a link on the way out must not get folders made
+    // outside.
+    let existing = folder;
+    let real: string;
+    for (;;) {
+      try {
+        real = await realpath(existing);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" && existing !== layout.objects) existing = dirname(existing);
+        else if (code === "ENOTDIR") throw clash(name);
+        else throw error;
+      }
+    }
+    if (!layout.contains(real)) throw outside(name);
+    if (existing === folder) return;
+    try {
+      await mkdir(folder, { recursive: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOTDIR" || code === "EEXIST") throw clash(name);
+      throw error;
+    }
+  }
+
+  async #writeSidecar(layout: Layout, name: string, sidecar: Sidecar): Promise<void> {
+    const target = layout.metaPath(name);
+    for (let attempt = 1; ; attempt++) {
+      let handle: FileHandle;
+      try {
+        handle = await open(target, SIDECAR_FLAGS);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 4) throw error;
+        await mkdir(dirname(target), { recursive: true });
+        continue;
+      }
+      try {
+        await handle.writeFile(serializeSidecar(sidecar));
+        if (this.config.fsync === true) await handle.datasync();
+        return;
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
+  /** Whether `path` exists and, with every link resolved, is inside the folder. */
+  async #leadsInside(layout: Layout, path: string): Promise<boolean> {
+    try {
+      return layout.contains(await realpath(path));
+    } catch {
+      return false;
+    }
+  }
+
+  /** The object opened for the request handler: facts and bytes, failures as StorageErrors. */
+  async #openForServing(name: string): Promise<OpenedObject> {
+    try {
+      const problem = objectNameProblem(name);
+      if (problem !== undefined) throw new StorageFailure("INVALID_OBJECT_NAME", problem);
+      this.#checkName(name);
+      const layout = await this.#ready();
+      const { handle, stats } = await this.#open(layout, name);
+      const sidecar = await readSidecar(layout.metaPath(name)).catch(() => undefined);
+      // Facts that do not fit the file are not served; the bytes are, as the service would serve them.
+      const fits = sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats);
+      return {
+        size: Number(stats.size),
+        etag: fits ? sidecar.etag : undefined,
+        contentType: fits ? sidecar.contentType : DEFAULT_CONTENT_TYPE,
+        lastModified: stats.mtime,
+        read: (start, end) => fileStream(handle, start, end),
+        close: () => handle.close(),
+      };
+    } catch (error) {
+      throw this.toStorageError("serve", name, error);
+    }
+  }
+}
+
+function infoOf(name: string, stats: BigIntStats, sidecar: Sidecar): ObjectInfo {
+  return { name, size: Number(stats.size), etag: sidecar.etag, contentType: sidecar.contentType, lastModified: stats.mtime, meta: { ...sidecar.meta } };
+}
+
+/** Content type and metadata from facts that may belong to an earlier version of the file: better than none. */
+function factsFor(sidecar: Sidecar | undefined): { contentType: string; meta: Record<string, string> } {
+  return sidecar === undefined ? { contentType: DEFAULT_CONTENT_TYPE, meta: {} } : { contentType: sidecar.contentType, meta: sidecar.meta };
+}
+
+function noSuchKey(): StorageFailure {
+  // The service's code and status, so that a missing object is the same error on every Type.
+  return new StorageFailure(NO_SUCH_KEY, explain(NO_SUCH_KEY), { status: 404 });
+}
+
+function outside(name: string): StorageFailure {
+  return new StorageFailure("AccessDenied", `the path of ${JSON.stringify(name)} goes through a symbolic link that leads out of the storage's folder; such links are never followed`, {
+    status: 403,
+  });
+}
+
+function clash(name: string): StorageFailure {
+  return new StorageFailure(
+    "NAME_CONFLICT",
+    `on disk an object and a folder cannot share a name: either a leading part of ${JSON.stringify(name)} is already an object, or other objects' names start with ${JSON.stringify(`${name}/`)}`,
+    { status: 409 },
+  );
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Makes a rename in `folder` durable: the folder's own entry list is flushed too. */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `action` over `items`, at most `width` at a time, results in order. */
+async function mapInBatches<T, R>(items: readonly T[], width: number, action: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await action(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return results;
+}
