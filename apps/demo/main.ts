@@ -41,6 +41,7 @@ try {
   const oss = app.getElement("storages.MyOss");
   const archive = app.getElement("storages.Archive");
   const folder = `demo-${Date.now()}/`;
+  console.log(`storages.MyOss runs on ${oss.storageType}, storages.Archive on ${archive.storageType}.`);
 
   const text = await oss.uploadByFile(`${folder}hello.txt`, Buffer.from("Hello from jit-elements!\n"), "text/plain");
   step(`uploaded ${text.name} (${text.size} bytes): ${text.url}`);
@@ -83,8 +84,9 @@ try {
   step(`downloaded to a file: ${(await readFile(localCopy, "utf8")).trim()}`);
   await rm(localCopy, { force: true });
 
-  const archived = await archive.archive(`${folder}hello.txt`);
-  step(`storages.Archive (a custom Type on storages.OssType) archived hello.txt as ${archived}`);
+  const report = await archive.uploadByFile(`${folder}report.txt`, Buffer.from("Quarterly report\n"), "text/plain");
+  const archived = await archive.archive(report.name);
+  step(`storages.Archive (a custom Type on storages.OssType) archived ${report.name} as ${archived}`);
 
   try {
     await oss.download(`${folder}no-such-file.txt`);
@@ -95,11 +97,14 @@ try {
 
   const made: string[] = [];
   for await (const entry of oss.list({ prefix: folder })) made.push(entry.name);
-  for await (const entry of oss.list({ prefix: `archive/${folder}` })) made.push(entry.name);
   await oss.deleteMany(made);
-  step(`deleted the ${made.length} objects it made; exists(${folder}pixel.png) is now ${await oss.exists(`${folder}pixel.png`)}`);
+  const madeInArchive: string[] = [];
+  for await (const entry of archive.list({ prefix: `archive/${folder}` })) madeInArchive.push(entry.name);
+  await archive.deleteMany(madeInArchive);
+  step(`deleted the ${made.length + madeInArchive.length} objects it made; exists(${folder}pixel.png) is now ${await oss.exists(`${folder}pixel.png`)}`);
 
-  console.log(`\nDone: ${steps.length} steps against ${realOss ? "Aliyun OSS" : "the local OSS server"}, all as expected.`);
+  const where = oss.storageType === "storages.OssType" ? (realOss ? "Aliyun OSS" : "the local OSS server") : oss.storageType;
+  console.log(`\nDone: ${steps.length} steps against ${where}, all as expected.`);
 } catch (error) {
   process.exitCode = 1;
   console.error(`\n✗ The demo failed: ${error instanceof Error ? error.message : String(error)}`);

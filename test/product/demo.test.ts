@@ -34,6 +34,7 @@ describe("npm start (the demo)", () => {
       expect(stdout).toContain(step);
     }
     expect(stdout).toMatch(/Done: \d+ steps against the local OSS server, all as expected\.\n$/);
+    expect(stdout).toContain("storages.MyOss runs on storages.OssType");
     // The deliberate error shows element, type and code, and no secret.
     expect(stdout).not.toContain("local-dev-secret-not-for-production");
   });

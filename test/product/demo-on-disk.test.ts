@@ -1,0 +1,47 @@
+import { execFile } from "node:child_process";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = new URL("../../", import.meta.url).pathname;
+let copy: string | undefined;
+
+afterAll(async () => {
+  if (copy !== undefined) await rm(copy, { recursive: true, force: true });
+});
+
+/** A port nobody listens on right now, for the disk storage's URL handler. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("the demo with storages.MyOss switched to storages.DiskType", () => {
+  it("runs the same walk-through after editing only MyOss's e.json and MyOss.json, as the README shows", async () => {
+    await mkdir(join(root, ".tmp"), { recursive: true });
+    copy = await mkdtemp(join(root, ".tmp", "demo-on-disk-"));
+    await cp(join(root, "apps/demo"), copy, { recursive: true });
+
+    const readme = await readFile(join(root, "README.md"), "utf8");
+    const switched = /<!-- disk-switch:start -->[\s\S]*?```json\n([\s\S]*?)```[\s\S]*?```json\n([\s\S]*?)```[\s\S]*?<!-- disk-switch:end -->/.exec(readme);
+    expect(switched, "the README shows the two files of the switch").not.toBeNull();
+    await writeFile(join(copy, "storages/MyOss/e.json"), switched![1]!);
+    await writeFile(join(copy, "storages/MyOss/MyOss.json"), switched![2]!);
+
+    const env: NodeJS.ProcessEnv = { ...process.env, DEMO_LARGE_MIB: "16", DISK_BASE_URL: `http://localhost:${await freePort()}/files` };
+    for (const name of Object.keys(env)) if (name.startsWith("OSS_")) delete env[name];
+    const { stdout } = await run(process.execPath, ["--import", "tsx", join(copy, "main.ts")], { cwd: root, env });
+    expect(stdout).toContain("storages.MyOss runs on storages.DiskType");
+    expect(stdout).toContain("signed a GET URL (60 s) and fetched it with fetch: 200");
+    expect(stdout).toContain("signed a browser PUT URL and uploaded through it: 200");
+    expect(stdout).toContain("SHA-256 identical");
+    expect(stdout).toContain("failed: NoSuchKey (404)");
+    expect(stdout).toMatch(/Done: \d+ steps against storages\.DiskType, all as expected\.\n$/);
+  });
+});
