@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 
@@ -37,5 +39,18 @@ describe("npm start (the demo)", () => {
     expect(stdout).toContain("storages.MyOss runs on storages.OssType");
     // The deliberate error shows element, type and code, and no secret.
     expect(stdout).not.toContain("local-dev-secret-not-for-production");
+  });
+
+  it("is an app that `jit-elements check` finds sound with no variables set", async () => {
+    const { stdout } = await run(process.execPath, ["runtime/bin.js", "check", "apps/demo"], { cwd: root, env: localEnv() });
+    expect(stdout).toMatch(/^ok: \d+ elements \(2 instances\) in apps\/demo, no problems\./);
+  });
+
+  it("keeps its generated element-map.d.ts in step with its elements", async () => {
+    await mkdir(join(root, ".tmp"), { recursive: true });
+    const { stdout } = await run(process.execPath, ["runtime/bin.js", "typegen", "apps/demo", "--out", ".tmp/demo-element-map.d.ts"], { cwd: root, env: localEnv() });
+    expect(stdout).toContain("wrote");
+    const fresh = (await readFile(join(root, ".tmp/demo-element-map.d.ts"), "utf8")).replaceAll("../apps/demo/", "./");
+    expect(fresh).toBe(await readFile(join(root, "apps/demo/element-map.d.ts"), "utf8"));
   });
 });
