@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
 import { loadApp } from "../runtime/index.ts";
 import type { Benchmark, Figure } from "./figure.ts";
-import { median } from "./measure.ts";
+import { median, noise } from "./measure.ts";
 
 const MiB = 1024 * 1024;
 /** The issue's aim for DiskType against plain fs of the same bytes. */
@@ -114,17 +114,3 @@ async function writeApp(appDir: string): Promise<string> {
   return appDir;
 }
 
-/** `size` bytes that differ everywhere (so that no layer can compress or deduplicate them). */
-function noise(size: number, seed: number): Buffer {
-  const data = Buffer.allocUnsafe(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i + 4 <= size; i += 4) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    data.writeUInt32LE(x, i);
-  }
-  return data;
-}

@@ -6,3 +6,18 @@ export function median(values: number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/** `size` bytes that differ everywhere (xorshift32), so that no layer can compress or deduplicate them. */
+export function noise(size: number, seed = 2463534242): Buffer {
+  const data = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i + 4 <= size; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    data.writeUInt32LE(x, i);
+  }
+  return data;
+}

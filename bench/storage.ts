@@ -12,7 +12,7 @@ import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET } from
 import { startOssEmulatorProcess } from "../emulator/process.ts";
 import { loadApp, type Storage } from "../runtime/index.ts";
 import type { Benchmark, Figure } from "./figure.ts";
-import { median } from "./measure.ts";
+import { median, noise } from "./measure.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -153,16 +153,3 @@ async function writeNoise(file: string, size: number): Promise<void> {
   await pipeline(chunks, createWriteStream(file));
 }
 
-function noise(size: number): Buffer {
-  const data = Buffer.allocUnsafe(size);
-  let x = 2463534242;
-  for (let i = 0; i + 4 <= size; i += 4) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    data.writeUInt32LE(x, i);
-  }
-  return data;
-}
