@@ -52,12 +52,14 @@ export function evaluateRange(
     end = size - 1;
   } else {
     start = Number(m[1]);
-    end = m[2] === "" ? size - 1 : Number(m[2]);
-    if (end < start) return "whole";
+    // A last byte before the first is a malformed range, ignored; only then is the start compared with the size,
+    // so that an open range starting at or past the end (`bytes=10-` of 10 bytes) is unsatisfiable, not ignored.
+    if (m[2] !== "" && Number(m[2]) < start) return "whole";
     if (start >= size) {
       if (standard) throw errors.invalidRange(size);
       return "whole";
     }
+    end = m[2] === "" ? size - 1 : Number(m[2]);
     if (end >= size) {
       // Without `x-oss-range-behavior: standard`, a range running past the end is invalid and ignored.
       if (!standard) return "whole";

@@ -201,6 +201,14 @@ describe("GetObject", () => {
     expect(clipped.res.headers["content-range"]).toBe("bytes 10-15/16");
   });
 
+  it("answers 416 for an open range that starts at the end, with x-oss-range-behavior: standard", async () => {
+    const error = await rejectionOf(client.get("get/range.txt", { headers: { Range: "bytes=16-", "x-oss-range-behavior": "standard" } }));
+    expect(error.status).toBe(416);
+    expect(error.code).toBe("InvalidRange");
+    const ignored = await client.get("get/range.txt", { headers: { Range: "bytes=16-" } });
+    expect(ignored.res.status).toBe(200);
+  });
+
   it("serves ranges of a large object from its file", async () => {
     const large = patterned(300 * 1024, 5);
     await client.put("get/large.bin", large);

@@ -1,10 +1,11 @@
-// What the storage suites share: the local OSS server, the fixture app loaded as a user would, and test data.
-import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
+// What the OSS storage suites share: the local OSS server, and the fixture app loaded as a user would.
 import { fileURLToPath } from "node:url";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET, startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
 import { startOssEmulatorProcess } from "../../emulator/process.ts";
 import { loadApp, type App, type Storage } from "../../runtime/index.ts";
+
+// Test data and hashes are the contract's; the storage suites take them from there.
+export { noise, noiseStream, sha256 } from "../contract/helpers.ts";
 
 /** The fixture app with MyOss (defaults), Tuned (small parts, quick retries) and Archive (a custom Type). */
 export const basicApp = fileURLToPath(new URL("../fixtures/storage-apps/basic/", import.meta.url));
@@ -42,54 +43,6 @@ export async function startLocal(variant?: Variant): Promise<{ server: OssEmulat
       await server.stop();
     },
   };
-}
-
-/**
- * `size` bytes of deterministic noise, generated as it is read (never held whole), in chunks of `chunkSize`.
- * The same `seed` gives the same bytes.
- */
-export function noiseStream(size: number, seed = 1, chunkSize = 1 << 20): Readable {
-  let produced = 0;
-  let counter = 0;
-  // One pseudo-random block, varied per chunk by a counter: cheap to make, different everywhere.
-  const block = noise(chunkSize, seed);
-  return new Readable({
-    read() {
-      if (produced >= size) {
-        this.push(null);
-        return;
-      }
-      const length = Math.min(chunkSize, size - produced);
-      const chunk = Buffer.from(block.subarray(0, length));
-      chunk.writeUInt32LE(counter++ >>> 0, 0);
-      produced += length;
-      this.push(chunk);
-    },
-  });
-}
-
-/** `size` bytes of deterministic noise in memory. */
-export function noise(size: number, seed = 1): Buffer {
-  const data = Buffer.allocUnsafe(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i + 4 <= size; i += 4) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    data.writeUInt32LE(x, i);
-  }
-  for (let i = size - (size % 4); i < size; i++) data[i] = i & 0xff;
-  return data;
-}
-
-/** SHA-256 (hex) of a buffer or of everything a stream gives. */
-export async function sha256(source: Buffer | Readable): Promise<string> {
-  const hash = createHash("sha256");
-  if (Buffer.isBuffer(source)) return hash.update(source).digest("hex");
-  for await (const chunk of source as AsyncIterable<Buffer>) hash.update(chunk);
-  return hash.digest("hex");
 }
 
 /** A name no other test uses, under `prefix`. */

@@ -103,7 +103,12 @@ export default class OssStorage<Config extends OssConfig = OssConfig> extends St
     const end = range?.end;
     const open = async (offset: number, etag: string | undefined): Promise<OpenedRead> => {
       const headers: Record<string, string> = {};
-      if (offset > 0 || end !== undefined) headers.Range = `bytes=${offset}-${end ?? ""}`;
+      if (offset > 0 || end !== undefined) {
+        headers.Range = `bytes=${offset}-${end ?? ""}`;
+        // Without it the service ignores a range that runs past the end and sends the whole object; with it, the
+        // range is cut at the end as HTTP says, and one that starts past the end is 416 InvalidRange.
+        headers["x-oss-range-behavior"] = "standard";
+      }
       if (etag !== undefined) headers["If-Match"] = `"${etag}"`;
       const result = await client.getStream(name, { headers, timeout: this.config.timeout });
       const stream = result.stream as Readable;
