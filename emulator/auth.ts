@@ -90,25 +90,7 @@ function v1Header(
   const requestTime = Date.parse(dates[0]!);
   if (!Number.isFinite(requestTime)) throw errors.accessDenied("OSS authentication requires a valid Date.");
   checkSkew(requestTime, now, dates[0]!);
-  let first: string | undefined;
-  for (const target of targets) {
-    for (const date of dates) {
-      const stringToSign = v1StringToSign({
-        method: request.method,
-        contentMd5: headerValue(request.headers["content-md5"]),
-        contentType: headerValue(request.headers["content-type"]),
-        date,
-        headers: request.headers,
-        resource: resourceOf(target),
-        query: request.query,
-      });
-      first ??= stringToSign;
-      if (v1Matches(key.secret, stringToSign, target, signature)) {
-        return { principal: { kind: "owner", accessKeyId, method: "v1-header" }, target };
-      }
-    }
-  }
-  throw errors.signatureDoesNotMatch(accessKeyId, first ?? "");
+  return v1Verify(request, targets, dates, key.secret, signature, { kind: "owner", accessKeyId, method: "v1-header" });
 }
 
 function v1Url(
@@ -127,23 +109,38 @@ function v1Url(
   const key = lookUp(config, accessKeyId, params.get("security-token") ?? "", now);
   if (!/^\d+$/.test(expires)) throw errors.invalidArgument("Expires is not a number.", "Expires", expires);
   if (Number(expires) * 1000 < now) throw errors.expired(expires, new Date(now).toISOString());
+  return v1Verify(request, targets, [expires], key.secret, signature, { kind: "owner", accessKeyId, method: "v1-url" });
+}
+
+/**
+ * The target (addressing reading) and date-slot value whose V1 string to sign matches `signature`; the header and
+ * URL forms differ only in what fills the date slot (x-oss-date or Date, or Expires).
+ */
+function v1Verify(
+  request: AuthRequest,
+  targets: Target[],
+  dates: string[],
+  secret: string,
+  signature: string,
+  principal: Principal,
+): { principal: Principal; target: Target } {
   let first: string | undefined;
   for (const target of targets) {
-    const stringToSign = v1StringToSign({
-      method: request.method,
-      contentMd5: headerValue(request.headers["content-md5"]),
-      contentType: headerValue(request.headers["content-type"]),
-      date: expires,
-      headers: request.headers,
-      resource: resourceOf(target),
-      query: request.query,
-    });
-    first ??= stringToSign;
-    if (v1Matches(key.secret, stringToSign, target, signature)) {
-      return { principal: { kind: "owner", accessKeyId, method: "v1-url" }, target };
+    for (const date of dates) {
+      const stringToSign = v1StringToSign({
+        method: request.method,
+        contentMd5: headerValue(request.headers["content-md5"]),
+        contentType: headerValue(request.headers["content-type"]),
+        date,
+        headers: request.headers,
+        resource: resourceOf(target),
+        query: request.query,
+      });
+      first ??= stringToSign;
+      if (v1Matches(secret, stringToSign, target, signature)) return { principal, target };
     }
   }
-  throw errors.signatureDoesNotMatch(accessKeyId, first ?? "");
+  throw errors.signatureDoesNotMatch(principal.accessKeyId ?? "", first ?? "");
 }
 
 // The client hashes the string as UTF-8, which for a key in the resource means its UTF-8 bytes; a client set to
