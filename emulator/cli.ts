@@ -7,7 +7,7 @@ const usage = `Usage: oss-emulator [options]
 Runs a local Aliyun OSS-protocol server until Ctrl-C.
 
 Options:
-  --port <n>                 port to listen on (default: any free port)
+  --port <n>                 port to listen on (default: a free port)
   --host <host>              interface to listen on (default: 127.0.0.1 and ::1)
   --bucket <name>            default bucket, created if missing (default: local-bucket); repeat for more buckets
   --data-dir <dir>           keep objects in <dir> across runs (default: a temporary folder, removed on exit)

@@ -3,7 +3,7 @@
 // Layout under dataDir:
 //   buckets/<bucket>/bucket.json                     the bucket's record
 //   buckets/<bucket>/objects.log                     the objects' records: a journal of JSON lines
-//   buckets/<bucket>/data/<h2>/<h>.<version>.data    an object's bytes (h = sha256 of the key: any key is safe);
+//   buckets/<bucket>/data/<h2>/<h>.<version>.data    an object's bytes (h = sha256 of the key: every key is safe);
 //                                                    every write makes a new file, never touching the old one
 //   buckets/<bucket>/blobs/<n>.seg                   small objects' bytes, packed (see blobs.ts)
 //   buckets/<bucket>/uploads/…                       multipart uploads (see uploads.ts)

@@ -87,7 +87,7 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
               try {
                 request.progress(loaded);
               } catch (error) {
-                // A progress callback that throws fails the upload, as any other failure does.
+                // A progress callback that throws fails the upload, as every other failure does.
                 failure ??= { error };
                 stop.abort(error);
               }
