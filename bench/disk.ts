@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
-import { loadApp } from "../runtime/index.ts";
+import { loadApp } from "../index.ts";
 import type { Benchmark, Figure } from "./figure.ts";
 import { median, noise } from "./measure.ts";
 

@@ -3,7 +3,7 @@ import fg from "fast-glob";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadApp } from "../runtime/index.ts";
+import { loadApp } from "../index.ts";
 import type { Benchmark, Figure } from "./figure.ts";
 import { median } from "./measure.ts";
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import OSS from "ali-oss";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET } from "../emulator/index.ts";
 import { startOssEmulatorProcess } from "../emulator/process.ts";
-import { loadApp, type Storage } from "../runtime/index.ts";
+import { loadApp, type Storage } from "../index.ts";
 import type { Benchmark, Figure } from "./figure.ts";
 import { median, noise } from "./measure.ts";
 

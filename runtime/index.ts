@@ -3,7 +3,7 @@ export { loadApp, type LoadOptions } from "./load.ts";
 export { App, type ElementInfo } from "./app.ts";
 export { Element, type ElementContext } from "./element.ts";
 export { ElementError, type ElementErrorCode, type FieldProblem } from "./errors.ts";
-export type { ConfigObject, ConfigValue } from "./config.ts";
+export { REDACTED, type ConfigObject, type ConfigValue } from "./config.ts";
 export type { ElementKind } from "./discovery.ts";
 
 /**
@@ -17,4 +17,3 @@ export interface ElementMap {}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface CategoryMap {}
 
-export * from "./storage/index.ts";

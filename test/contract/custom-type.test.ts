@@ -1,7 +1,7 @@
 // A custom Type in an app (storages.NotesType, extending DiskStorage from "jit-elements" with methods of its own)
 // passes the storage contract as its parent does, and its own methods work beside the inherited ones.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DiskStorage, StorageError, type App } from "../../runtime/index.ts";
+import { DiskStorage, StorageError, type App } from "../../index.ts";
 import type NotesStorage from "../fixtures/contract-apps/custom/storages/NotesType/index.ts";
 import { contractApp, diskTarget } from "./helpers.ts";
 import { storageContract, type StartedTarget } from "./storage-contract.ts";

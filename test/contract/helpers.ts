@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { DiskStorage, loadApp } from "../../runtime/index.ts";
+import { DiskStorage, loadApp } from "../../index.ts";
 import type { StorageTarget, StorageTraits } from "./storage-contract.ts";
 
 /** The folder of a fixture app under test/fixtures/contract-apps/. */

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { describe } from "vitest";
 import { startOssEmulator } from "../../emulator/index.ts";
-import { loadApp } from "../../runtime/index.ts";
+import { loadApp } from "../../index.ts";
 import { basicApp, envFor, type Variant } from "../storage/helpers.ts";
 import { storageContract, type StorageTarget, type StorageTraits } from "./storage-contract.ts";
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NO_SUCH_KEY, Storage, StorageError, type App, type ListEntry, type ListOptions } from "../../runtime/index.ts";
+import { NO_SUCH_KEY, Storage, StorageError, type App, type ListEntry, type ListOptions } from "../../index.ts";
 import { md5, noise, noiseStream, sha256 } from "./helpers.ts";
 
 /** Where the contract runs: an app, the element under test, and what sets its Type apart. */

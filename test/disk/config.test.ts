@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { inspect } from "node:util";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ElementError, loadApp } from "../../runtime/index.ts";
+import { ElementError, loadApp } from "../../index.ts";
 import { asDisk, diskApp, expectStorageError, openDiskApp, type DiskFixture } from "./helpers.ts";
 
 const invalidApp = fileURLToPath(new URL("../fixtures/disk-apps/invalid/", import.meta.url));

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { loadApp, StorageError, type App } from "../../runtime/index.ts";
+import { loadApp, StorageError, type App } from "../../index.ts";
 import DiskStorage from "../../elements/storages/DiskType/index.ts";
 
 /** The fixture app: MyDisk (baseUrl, signingSecret), Unsigned (directory only), Served (serve: true), Relative, Durable. */

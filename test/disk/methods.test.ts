@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NO_SUCH_KEY, Storage, type ListEntry, type ListOptions } from "../../runtime/index.ts";
+import { NO_SUCH_KEY, Storage, type ListEntry, type ListOptions } from "../../index.ts";
 import { expectStorageError, md5, noise, openDiskApp, sha256, type DiskFixture } from "./helpers.ts";
 
 let fixture: DiskFixture;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NO_SUCH_KEY } from "../../runtime/index.ts";
+import { NO_SUCH_KEY } from "../../index.ts";
 import { expectStorageError, filesUnder, md5, noise, openDiskApp, type DiskFixture } from "./helpers.ts";
 
 let fixture: DiskFixture;

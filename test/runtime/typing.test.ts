@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { loadApp, type Storage } from "../../runtime/index.ts";
+import { loadApp, type Storage } from "../../index.ts";
 import { renderElementMap } from "../../runtime/typegen.ts";
 import type ChildGreeter from "../fixtures/apps/child/widgets/GreeterType/greeter.ts";
 import { fixture, fixtureEnv } from "./fixtures.ts";

@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
-import { ElementError, loadApp, OssStorage, Storage, type App } from "../../runtime/index.ts";
+import { ElementError, loadApp, OssStorage, Storage, type App } from "../../index.ts";
 import { basicApp, envFor } from "./helpers.ts";
 
 const referenceApp = fileURLToPath(new URL("../fixtures/storage-apps/reference/", import.meta.url));

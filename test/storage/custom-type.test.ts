@@ -2,7 +2,7 @@
 // and keeps everything the official Type does (config defaults, errors naming its own Type).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
-import { loadApp, OssStorage, Storage, StorageError, type App } from "../../runtime/index.ts";
+import { loadApp, OssStorage, Storage, StorageError, type App } from "../../index.ts";
 import { basicApp, envFor } from "./helpers.ts";
 
 interface Archive extends OssStorage {

@@ -2,7 +2,7 @@
 import { fileURLToPath } from "node:url";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET, startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
 import { startOssEmulatorProcess } from "../../emulator/process.ts";
-import { loadApp, type App, type Storage } from "../../runtime/index.ts";
+import { loadApp, type App, type Storage } from "../../index.ts";
 
 // Test data and hashes are the contract's; the storage suites take them from there.
 export { noise, noiseStream, sha256 } from "../contract/helpers.ts";

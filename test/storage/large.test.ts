@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { Transform } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadApp, type App, type Storage } from "../../runtime/index.ts";
+import { loadApp, type App, type Storage } from "../../index.ts";
 import { basicApp, noiseStream, sha256, startServerProcess } from "./helpers.ts";
 
 const MiB = 1024 * 1024;

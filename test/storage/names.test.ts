@@ -4,7 +4,7 @@ import { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadApp, StorageError, type Storage } from "../../runtime/index.ts";
+import { loadApp, StorageError, type Storage } from "../../index.ts";
 import { basicApp } from "./helpers.ts";
 
 let storage: Storage;

@@ -1,10 +1,10 @@
 // The small pieces the storages category builds on: scrubbing secrets out of text, backoff, cutting parts.
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { sanitizeError, scrub } from "../../runtime/storage/errors.ts";
-import { backoffDelay, RetriesExhausted, withRetries } from "../../runtime/storage/retry.ts";
-import { settleBody, streamParts } from "../../runtime/storage/parts.ts";
-import { resumingStream, type OpenedRead } from "../../runtime/storage/resume.ts";
+import { sanitizeError, scrub } from "../../elements/storages/Meta/errors.ts";
+import { backoffDelay, RetriesExhausted, withRetries } from "../../elements/storages/Meta/retry.ts";
+import { settleBody, streamParts } from "../../elements/storages/Meta/parts.ts";
+import { resumingStream, type OpenedRead } from "../../elements/storages/Meta/resume.ts";
 
 describe("scrub", () => {
   it.each([

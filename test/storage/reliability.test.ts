@@ -3,7 +3,7 @@
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
-import { loadApp, OssStorage, StorageError, type App, type Storage } from "../../runtime/index.ts";
+import { loadApp, OssStorage, StorageError, type App, type Storage } from "../../index.ts";
 import { basicApp, envFor, noise, noiseStream, sha256 } from "./helpers.ts";
 
 let server: OssEmulator;

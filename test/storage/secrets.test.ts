@@ -4,7 +4,7 @@ import { inspect } from "node:util";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
-import { loadApp, StorageError, type App } from "../../runtime/index.ts";
+import { loadApp, StorageError, type App } from "../../index.ts";
 import { basicApp, envFor } from "./helpers.ts";
 
 const stsApp = fileURLToPath(new URL("../fixtures/storage-apps/sts/", import.meta.url));

@@ -4,9 +4,9 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { StorageFailure } from "../../../runtime/storage/errors.ts";
+import { StorageFailure } from "../Meta/index.ts";
+import type { UploadBody } from "../Meta/index.ts";
 import { Readable } from "node:stream";
-import type { UploadBody } from "../../../runtime/storage/types.ts";
 import { fingerprintOf } from "./sidecar.ts";
 
 export type FileHandle = Awaited<ReturnType<typeof open>>;

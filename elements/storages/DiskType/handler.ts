@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { StorageError } from "../../../runtime/storage/errors.ts";
+import { StorageError } from "../Meta/index.ts";
 import { checkSignature } from "./signing.ts";
 
 /** An object opened for serving: its facts, and its bytes on demand. */

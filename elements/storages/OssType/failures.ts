@@ -1,6 +1,6 @@
 // What an ali-oss failure means: its code for StorageError, its words, and whether trying again can help.
-import type { FailureFacts } from "../../../runtime/storage/types.ts";
-import { explain, NO_SUCH_KEY } from "../../../runtime/storage/errors.ts";
+import { explain, NO_SUCH_KEY } from "../Meta/index.ts";
+import type { FailureFacts } from "../Meta/index.ts";
 
 /** The fields ali-oss (and urllib under it, and Node under that) put on their errors. */
 interface ClientErrorFields {

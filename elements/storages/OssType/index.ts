@@ -3,14 +3,9 @@
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import type OSS from "ali-oss";
-import { Storage } from "../../../runtime/storage/storage.ts";
-import { StorageFailure } from "../../../runtime/storage/errors.ts";
-import { bufferParts, fileParts, partSizeFor, settleBody, streamParts, type Part } from "../../../runtime/storage/parts.ts";
-import { resumingStream, type OpenedRead } from "../../../runtime/storage/resume.ts";
-import { RequestScope } from "../../../runtime/storage/cancel.ts";
-import { withRetries, type RetryPolicy } from "../../../runtime/storage/retry.ts";
-import type { ElementContext } from "../../../runtime/element.ts";
-import type { ByteRange, FailureFacts, ListEntry, ListPage, ObjectInfo, PutRequest, UploadBody } from "../../../runtime/storage/types.ts";
+import { Storage, StorageFailure, bufferParts, fileParts, partSizeFor, settleBody, streamParts, resumingStream, RequestScope, withRetries } from "../Meta/index.ts";
+import type { ByteRange, FailureFacts, ListEntry, ListPage, ObjectInfo, OpenedRead, Part, PutRequest, RetryPolicy, UploadBody } from "../Meta/index.ts";
+import type { ElementContext } from "../../../runtime/index.ts";
 import { makeClient, type ClientHandle } from "./client.ts";
 import { escapeKey, resolveEndpoint, type Endpoint, type OssConfig } from "./config.ts";
 import { describeClientFailure, isTransient } from "./failures.ts";

@@ -2,10 +2,8 @@
 // that stops this upload's parts (and only this upload's) and leaves no object behind.
 import type { Readable } from "node:stream";
 import type OSS from "ali-oss";
-import type { Part } from "../../../runtime/storage/parts.ts";
-import { withRetries, type RetryPolicy } from "../../../runtime/storage/retry.ts";
-import { NO_SUCH_KEY } from "../../../runtime/storage/errors.ts";
-import { RequestScope } from "../../../runtime/storage/cancel.ts";
+import { NO_SUCH_KEY, RequestScope, withRetries } from "../Meta/index.ts";
+import type { Part, RetryPolicy } from "../Meta/index.ts";
 
 export interface MultipartRequest {
   client: OSS;

@@ -6,8 +6,7 @@ import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
-import { Element } from "../element.ts";
-import { REDACTED } from "../config.ts";
+import { Element, REDACTED } from "../../../runtime/index.ts";
 import { NO_SUCH_KEY, StorageError, StorageFailure, explain, sanitizeError, scrub } from "./errors.ts";
 import { objectNameProblem, prefixProblem } from "./names.ts";
 import { RetriesExhausted } from "./retry.ts";
@@ -347,7 +346,7 @@ export abstract class Storage<Config extends object = object> extends Element<Co
   }
 }
 
-declare module "../index.ts" {
+declare module "../../../runtime/index.ts" {
   interface CategoryMap {
     storages: Storage;
   }

@@ -1,0 +1,32 @@
+// The package's public entry: the element runtime, composed with the official elements' classes. runtime/ knows
+// no category, and each category's contract lives in its Meta's folder; only this module puts the two together.
+export * from "./runtime/index.ts";
+export {
+  Storage,
+  StorageError,
+  StorageFailure,
+  NO_SUCH_KEY,
+  type StorageErrorCode,
+  type StorageErrorDetails,
+  type RetryPolicy,
+  type ByteRange,
+  type CopyResult,
+  type DeleteManyResult,
+  type DeleteResult,
+  type DownloadOptions,
+  type DownloadToFileResult,
+  type FailureFacts,
+  type ListEntry,
+  type ListOptions,
+  type ListPage,
+  type ObjectInfo,
+  type PutRequest,
+  type SignUrlOptions,
+  type UploadBody,
+  type UploadOptions,
+  type UploadProgress,
+  type UploadResult,
+  type UploadSource,
+} from "./elements/storages/Meta/index.ts";
+export { default as OssStorage, type OssConfig } from "./elements/storages/OssType/index.ts";
+export { default as DiskStorage, type DiskConfig, type DiskServer, type ServeOptions } from "./elements/storages/DiskType/index.ts";
