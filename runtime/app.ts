@@ -74,6 +74,19 @@ export class App {
     if (failed !== undefined) throw failed.reason;
   }
 
+  /** What to do instead of asking for a Meta or a Type: its instances if it has some, else how to declare one. */
+  #whyNotAnInstance(info: ElementInfo): string {
+    if (info.kind === "Instance") return "was loaded without its config (loadApp with configs: false); load the app with configs to make instances";
+    const built = this.elements().filter((e) => e.kind === "Instance" && e.chain.includes(info.fullName)).map((e) => e.fullName);
+    const use = built.length > 0 ? `; ask for one of its instances (${built.slice(0, 3).join(", ")}${built.length > 3 ? ", …" : ""}) instead` : "";
+    if (info.kind === "Type") {
+      return `is a Type, and getElement makes instances${use || `. Declare an instance whose type is ${info.fullName}: a folder ${info.fullName.split(".")[0]}/<Name>/ with an e.json {"title": "…", "type": "${info.fullName}"}`}`;
+    }
+    const types = this.elements().filter((e) => e.kind === "Type" && e.chain[1] === info.fullName).map((e) => e.fullName);
+    const pick = types.length > 0 ? `one of its Types (${types.slice(0, 3).join(", ")})` : "a Type whose type is " + info.fullName;
+    return `is a Meta, the root of a family, and getElement makes instances${use || `. Declare an instance whose type is ${pick}; an instance's type must be a Type, not the Meta`}`;
+  }
+
   #make(fullName: string): object {
     const blueprint = this.#blueprints.get(fullName);
     if (blueprint === undefined) {
@@ -83,8 +96,7 @@ export class App {
     }
     const { info, elementClass, config } = blueprint;
     if (info.kind !== "Instance" || elementClass === undefined || config === undefined) {
-      const why = info.kind === "Instance" ? "was loaded without its config (loadApp with configs: false)" : `is a ${info.kind}; getElement makes instances. Declare an instance whose type is ${fullName}`;
-      throw new ElementError("ELEMENT_KIND", `${fullName} ${why}.`, { element: fullName, file: info.file });
+      throw new ElementError("ELEMENT_KIND", `${fullName} ${this.#whyNotAnInstance(info)}.`, { element: fullName, file: info.file });
     }
     const Class = elementClass as unknown as new (context: object) => object;
     let instance: object;

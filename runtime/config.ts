@@ -120,7 +120,7 @@ export function buildConfig(
 }
 
 /** Compiles a Type's schema, or reports SCHEMA_INVALID. */
-export function compileSchema(schema: NonNullable<ElementFiles["schema"]>, owner: ElementRecord, errors: ElementError[]): ValidateFunction | undefined {
+export function compileSchema(schema: NonNullable<ElementFiles["schema"]>, owner: { fullName: string }, errors: ElementError[]): ValidateFunction | undefined {
   const { $id: _id, $schema: _schema, ...body } = schema.value;
   // Checked against the meta-schema first, so that each mistake gets a pointer into the schema file.
   if (!ajv.validateSchema(body)) {

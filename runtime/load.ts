@@ -6,6 +6,7 @@ import { resolveLayers } from "./layers.ts";
 import { discoverLayer } from "./discovery.ts";
 import { buildRegistry, resolveChains, type ElementRecord } from "./registry.ts";
 import { importBundles, locateBundles, type ElementClass } from "./bundles.ts";
+import { allExtensionKeys, checkExtraKeys, readDeclarationExtensions } from "./declaration-extensions.ts";
 import { buildConfig, compileSchema, readElementFiles, type ElementFiles } from "./config.ts";
 
 export interface LoadOptions {
@@ -26,8 +27,10 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
 
   const layers = await resolveLayers(appDir);
   const found = (await Promise.all(layers.map((layer) => discoverLayer(layer, errors)))).flat();
-  const registry = buildRegistry(found, errors);
+  const extensions = await readDeclarationExtensions(found, errors);
+  const registry = buildRegistry(found, errors, allExtensionKeys(extensions));
   const chained = resolveChains(registry, errors);
+  for (const [fullName, element] of chained) if (!checkExtraKeys(element, extensions, errors)) chained.delete(fullName);
 
   const located = locateBundles(chained, errors);
   const bundles = await importBundles(located.values(), errors);

@@ -96,7 +96,20 @@ describe("jit-elements new", () => {
     const made = await cli(["new", "widgets/PoliteType", "--type", "widgets.GreeterType", "--kind", "type", "--dir", dir]);
     expect(made.code).toBe(0);
     expect(await readFile(join(dir, "widgets/PoliteType/index.ts"), "utf8")).toContain('import Base from "../GreeterType/index.ts";');
+    // Built on a Type and used by no instance yet: only "kind" tells it from an instance.
+    expect(JSON.parse(await readFile(join(dir, "widgets/PoliteType/e.json"), "utf8"))).toMatchObject({ kind: "Type", type: "widgets.GreeterType" });
     expect((await cli(["check", dir])).code).toBe(0);
+  });
+
+  it("scaffolds a Type on a Meta in JitAI's form, with no kind", async () => {
+    const dir = await copyOfApp("base");
+    const made = await cli(["new", "widgets/plain/FriendlyType", "--type", "widgets.Meta", "--dir", dir]);
+    expect(made.code).toBe(0);
+    const declaration = JSON.parse(await readFile(join(dir, "widgets/plain/FriendlyType/e.json"), "utf8")) as Record<string, unknown>;
+    expect(declaration).toMatchObject({ title: "FriendlyType", type: "widgets.Meta", backendBundleEntry: "." });
+    expect(declaration).not.toHaveProperty("kind");
+    const listed = await cli(["list", dir, "--json"]);
+    expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ fullName: "widgets.plain.FriendlyType", kind: "Type" }));
   });
 
   it("refuses an unknown type with a suggestion", async () => {
