@@ -8,6 +8,7 @@ import { parseJsonFile } from "./json-file.ts";
 import { ajv, compileOnce } from "./ajv.ts";
 import type { ValidateFunction } from "ajv";
 import { formatProblems, toFieldProblems } from "./schema-errors.ts";
+import { closestNames } from "./closest-names.ts";
 
 export type ConfigValue = string | number | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
 export type ConfigObject = { [key: string]: ConfigValue };
@@ -42,6 +43,11 @@ export async function readElementFiles(element: ElementRecord, errors: ElementEr
     errors.push(error);
     files.failed = true;
   }
+  if (files.config !== undefined && isPlainObject(files.config.value) && "$schema" in files.config.value) {
+    // For editors only: it never reaches the instance, and no schema needs to declare it.
+    const { $schema: _editorSchema, ...settings } = files.config.value;
+    files.config = { file: files.config.file, value: settings };
+  }
   if (files.config !== undefined && !isPlainObject(files.config.value)) {
     errors.push(
       new ElementError("CONFIG_INVALID", `${element.fullName}: ${displayPath(configFile)} must hold a JSON object of settings.`, {
@@ -75,26 +81,28 @@ export function buildConfig(
   const ownFile = filesOf(element).config?.file ?? join(element.dir, `${element.name}.json`);
   const secretPointers = new Set<string>();
   const before = errors.length;
-  const resolved = resolveVariables(merged, "", origins, env, secretPointers, (variable, pointer) => {
+  const resolved = resolveVariables(merged, "", origins, env, secretPointers, (variable, pointer, written) => {
     const file = originOf(pointer, origins) ?? ownFile;
     errors.push(
       new ElementError(
         "ENV_MISSING",
-        `${element.fullName}: ${displayPath(file)} uses \${${variable}} at ${pointer}, but the environment variable ${variable} is not set. Set it, or give a default with \${${variable}:-value}.`,
+        `${element.fullName}: ${displayPath(file)} uses ${written} at ${pointer}, but the environment variable ${variable} is not set. Set it, or give a default with \${${variable}:-value}.`,
         { element: element.fullName, file, problems: [{ pointer, keyword: "env", message: `needs the environment variable ${variable}` }] },
       ),
     );
   }) as ConfigObject;
   if (errors.length > before) return undefined;
 
-  const problems: FieldProblem[] = [];
+  const schemas = element.chain.map((link) => filesOf(link).schema).filter((schema) => schema !== undefined);
+  const problems: FieldProblem[] = undeclaredKeys(resolved, schemas.map((schema) => schema.value), "");
+  const reported = new Set(problems.map((problem) => problem.pointer));
   for (const link of element.chain) {
     const schema = filesOf(link).schema;
     if (schema === undefined) continue;
     collectSecretPointers(schema.value, "", secretPointers);
     const validate = compileSchema(schema, link, errors);
     if (validate === undefined) return undefined;
-    if (!validate(resolved)) problems.push(...toFieldProblems(validate.errors ?? []));
+    if (!validate(resolved)) problems.push(...toFieldProblems(validate.errors ?? []).filter((p) => !(p.keyword === "additionalProperties" && reported.has(p.pointer))));
   }
   if (problems.length > 0) {
     // Each problem goes to the file that wrote the failing value; a missing field, to the instance's own file.
@@ -175,7 +183,39 @@ function originOf(pointer: string, origins: Map<string, string>): string | undef
   return undefined;
 }
 
-const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+// ${VAR}, ${VAR:-default}, and JitAI's {{VAR}} (which its tutorial's loaders substitute from the app's variables).
+const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+/** Schema keywords after which the keys a level allows cannot be read off `properties`: such a level is not checked. */
+const openKeywords = ["additionalProperties", "patternProperties", "allOf", "anyOf", "oneOf", "$ref", "if", "dependentSchemas"];
+
+/**
+ * Keys that no schema on the chain declares (`"timout"`), each with the nearest declared key. A level is only
+ * checked when some schema lists its `properties`; a schema that writes `additionalProperties` (other than
+ * false), `patternProperties` or a combinator at a level allows extra keys there explicitly.
+ */
+function undeclaredKeys(value: ConfigObject, schemas: unknown[], at: string): FieldProblem[] {
+  const levels = schemas.filter((schema): schema is Record<string, unknown> => isPlainObject(schema as ConfigValue));
+  if (levels.some((schema) => openKeywords.some((keyword) => keyword in schema && !(keyword === "additionalProperties" && schema[keyword] === false)))) return [];
+  const withProperties = levels.map((schema) => schema.properties).filter((p): p is Record<string, unknown> => isPlainObject(p as ConfigValue));
+  if (withProperties.length === 0) return [];
+  const declared = [...new Set(withProperties.flatMap((properties) => Object.keys(properties)))];
+  const problems: FieldProblem[] = [];
+  for (const [key, item] of Object.entries(value)) {
+    const pointer = `${at}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+    if (!declared.includes(key)) {
+      const near = closestNames(key, declared, 2);
+      problems.push({
+        pointer,
+        keyword: "additionalProperties",
+        message: `is not a setting any schema on the chain declares${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(" or ")}?)` : " (check its spelling)"}`,
+      });
+    } else if (isPlainObject(item)) {
+      problems.push(...undeclaredKeys(item, withProperties.map((properties) => properties[key]), pointer));
+    }
+  }
+  return problems;
+}
 
 function resolveVariables(
   value: ConfigValue,
@@ -183,12 +223,13 @@ function resolveVariables(
   origins: Map<string, string>,
   env: Readonly<Record<string, string | undefined>>,
   secretPointers: Set<string>,
-  missing: (variable: string, pointer: string) => void,
+  missing: (variable: string, pointer: string, written: string) => void,
 ): ConfigValue {
   if (typeof value === "string") {
-    if (!value.includes("${")) return value;
+    if (!value.includes("${") && !value.includes("{{")) return value;
     let fromEnvironment = false;
-    const resolved = value.replace(variablePattern, (_match, variable: string, fallback: string | undefined) => {
+    const resolved = value.replace(variablePattern, (_match: string, dollar: string | undefined, fallback: string | undefined, braces: string | undefined) => {
+      const variable = (dollar ?? braces)!;
       // As in a shell: ${VAR:-default} also replaces an empty value; ${VAR} needs the variable to be set.
       const found = env[variable];
       if (found !== undefined && (found !== "" || fallback === undefined)) {
@@ -196,7 +237,7 @@ function resolveVariables(
         return found;
       }
       if (fallback !== undefined) return fallback;
-      missing(variable, pointer);
+      missing(variable, pointer, braces === undefined ? `\${${variable}}` : `{{${variable}}}`);
       return "";
     });
     // A value that came from the environment is treated as a secret: it never appears in a message or a dump.
