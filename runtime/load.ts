@@ -17,6 +17,11 @@ export interface LoadOptions {
    * only read the app's structure, such as `jit-elements list` and `typegen`.
    */
   configs?: boolean;
+  /**
+   * Folders that hold apps as JitAI's runtime lays them out (`<root>/<org>/<Name>/<version with _>`), where
+   * app.json `extends` entries `{ appId, version }` are looked up; the `JIT_APPS_PATH` variable adds more.
+   */
+  appsPath?: string | readonly string[];
 }
 
 /** Loads the app in `dir` with the official layer and its ancestors; rejects with every problem found. */
@@ -25,10 +30,10 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
   const env = options.env ?? process.env;
   const errors: ElementError[] = [];
 
-  const layers = await resolveLayers(appDir);
+  const { layers, manifest, settings } = await resolveLayers(appDir, { appsPath: options.appsPath, env });
   const found = (await Promise.all(layers.map((layer) => discoverLayer(layer, errors)))).flat();
   const extensions = await readDeclarationExtensions(found, errors);
-  const registry = buildRegistry(found, errors, allExtensionKeys(extensions));
+  const registry = buildRegistry(found, errors, allExtensionKeys(extensions), layers[layers.length - 1]);
   const chained = resolveChains(registry, errors);
   for (const [fullName, element] of chained) if (!checkExtraKeys(element, extensions, errors)) chained.delete(fullName);
 
@@ -63,6 +68,8 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
         file: element.file,
         shadows: element.shadows,
         bundle: bundle?.file,
+        backendLoadTime: element.declaration.backendLoadTime,
+        accessModifier: element.declaration.accessModifier ?? "public",
       },
       elementClass,
       config,
@@ -70,7 +77,38 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
   }
 
   if (errors.length > 0) throw ElementError.combine(dedupeErrors(errors));
-  return new App(appDir, blueprints);
+  const app = new App(appDir, blueprints, { manifest, settings });
+  if (options.configs !== false) await makeEarlyInstances(app, blueprints);
+  return app;
+}
+
+/**
+ * `backendLoadTime: "afterAppInit"`: the instance is made during loadApp and its `onLoad()` awaited, so that a
+ * failure fails the load, naming the element, instead of surfacing on first use.
+ */
+async function makeEarlyInstances(app: App, blueprints: Map<string, Blueprint>): Promise<void> {
+  const failures: ElementError[] = [];
+  for (const { info } of blueprints.values()) {
+    if (info.kind !== "Instance" || info.backendLoadTime !== "afterAppInit") continue;
+    try {
+      const instance = app.getElement(info.fullName) as { onLoad?: unknown };
+      if (typeof instance.onLoad === "function") await (instance.onLoad as () => unknown).call(instance);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push(
+        error instanceof ElementError
+          ? error
+          : new ElementError("ELEMENT_FAILED", `${info.fullName}: its onLoad() failed while the app loaded (backendLoadTime "afterAppInit" in ${displayPath(info.file)}): ${message.replace(/\.$/, "")}.`, {
+              element: info.fullName,
+              file: info.file,
+              cause: error,
+            }),
+      );
+    }
+  }
+  if (failures.length === 0) return;
+  await app.close().catch(() => undefined); // what was made is released; the load's failure is what matters
+  throw ElementError.combine(failures);
 }
 
 /** A Meta with code defines the category's base class; every Type's class must extend it. */

@@ -49,9 +49,13 @@ const validateDeclaration = compileOnce(`${declarationSchemaText}\n(open)`, open
  * `extensionKeys` are the e.json keys some Type anywhere declares for its instances: a broken declaration is not
  * also blamed for those.
  */
-export function buildRegistry(found: FoundElement[], errors: ElementError[], extensionKeys: ReadonlySet<string> = new Set()): Map<string, ElementRecord> {
+export function buildRegistry(
+  found: FoundElement[],
+  errors: ElementError[],
+  extensionKeys: ReadonlySet<string> = new Set(),
+  topLayer: Layer | undefined = found[found.length - 1]?.layer,
+): Map<string, ElementRecord> {
   const registry = new Map<string, ElementRecord>();
-  const topLayer = found.length === 0 ? undefined : found[found.length - 1]!.layer;
   for (const element of found) {
     const extraKeys = isObject(element.raw) ? Object.keys(element.raw).filter((key) => !knownKeys.has(key)) : [];
     if (!validateDeclaration(element.raw)) {
