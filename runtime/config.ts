@@ -29,9 +29,15 @@ export interface ElementFiles {
 /** Reads the config and schema files of `element`; problems go to `errors`. */
 export async function readElementFiles(element: ElementRecord, errors: ElementError[]): Promise<ElementFiles> {
   const files: ElementFiles = {};
-  const configFile = join(element.dir, `${element.name}.json`);
+  let configFile = join(element.dir, `${element.name}.json`);
   const schemaFile = join(element.dir, "config.schema.json");
-  const [configText, schemaText] = await Promise.all([readOptional(configFile), readOptional(schemaFile)]);
+  let [configText, schemaText] = await Promise.all([readOptional(configFile), readOptional(schemaFile)]);
+  if (configText === undefined) {
+    // JitAI's own tutorial gives its instance a config.json; storages, databases and caches use <Name>.json.
+    const fallback = join(element.dir, "config.json");
+    configText = await readOptional(fallback);
+    if (configText !== undefined) configFile = fallback;
+  }
   try {
     if (configText !== undefined) files.config = { file: configFile, value: parseJsonFile(configText, configFile, element.fullName) as ConfigValue };
     if (schemaText !== undefined) {

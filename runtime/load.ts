@@ -38,7 +38,8 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
   for (const [fullName, element] of chained) if (!checkExtraKeys(element, extensions, errors)) chained.delete(fullName);
 
   const located = locateBundles(chained, errors);
-  const bundles = await importBundles(located.values(), errors);
+  // The official layer is part of this package, which is ES modules already; the apps' folders may not be.
+  const bundles = await importBundles(located.values(), errors, layers.slice(1).map((layer) => layer.dir));
 
   // Each element's files are read once, however many instances share them.
   const filesOf = new Map<ElementRecord, ElementFiles>();

@@ -1,0 +1,64 @@
+// The acceptance test of the element model: an app written as JitAI's tutorial writes a new family, with a
+// storage whose custom Type has no kind, copied to a temporary folder outside this repository with no
+// package.json, run as a user runs it, under plain node and under tsx.
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, rm, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
+import { fixture } from "./fixtures.ts";
+
+const run = promisify(execFile);
+const runtimeEntry = pathToFileURL(fixture("../../runtime/index.js")).href;
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+
+let emulator: OssEmulator;
+let appDir: string;
+
+beforeAll(async () => {
+  emulator = await startOssEmulator();
+  appDir = join(await mkdtemp(join(tmpdir(), "jitai-tutorial-")), "RobotDemo");
+  await cp(fixture("jitai-tutorial"), appDir, { recursive: true });
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+  if (appDir !== undefined) await rm(join(appDir, ".."), { recursive: true, force: true });
+});
+
+describe("an app written as JitAI's tutorial writes it, outside this repository", () => {
+  it("has no package.json anywhere above it, as a JitAI app has none", async () => {
+    for (let dir = appDir; dir !== join(dir, ".."); dir = join(dir, "..")) {
+      await expect(stat(join(dir, "package.json"))).rejects.toThrow();
+    }
+  });
+
+  it.each([
+    ["plain node", [] as string[]],
+    ["tsx", ["--import", tsxLoader]],
+  ])("loads and runs under %s: kinds from the graph, afterAppInit, {{VAR}}s, a custom storage Type on OssType", async (_runner, flags) => {
+    const { stdout } = await run(process.execPath, [...flags, join(appDir, "main.mjs"), runtimeEntry, appDir], {
+      cwd: appDir,
+      env: { ...process.env, OSS_ENDPOINT: emulator.endpoint, DINGTALK_CLIENT_ID: "ding-client", DINGTALK_CLIENT_SECRET: "ding-secret" },
+    });
+    expect(JSON.parse(stdout.trim())).toEqual({
+      connectedAtLoad: true,
+      reply: "aiagents.CustomerService answers: where is my parcel?",
+      robotIsElement: true,
+      filesIsOss: true,
+      saved: "corp/hello.txt",
+      read: "hello from the corp",
+      kinds: {
+        "imRobots.Meta": "Meta",
+        "imRobots.dingTalkStreamType": "Type",
+        "imRobots.dingTalkDemo": "Instance",
+        "storages.CorpStorageType": "Type",
+        "storages.CorpFiles": "Instance",
+      },
+    });
+  });
+});
