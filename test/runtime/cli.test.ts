@@ -67,6 +67,14 @@ describe("jit-elements list", () => {
   });
 });
 
+describe("jit-elements list --apps-path", () => {
+  it("finds the parents that app.json names by appId under the given apps root", async () => {
+    const result = await cli(["list", fixture("apps/jitai-child"), "--apps-path", fixture("jit-apps"), "--json"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toContainEqual(expect.objectContaining({ fullName: "widgets.OtherOnly", kind: "Instance" }));
+  });
+});
+
 describe("jit-elements typegen", () => {
   it("writes element-map.d.ts mapping each instance to its class", async () => {
     const dir = await copyOfApp("child");
