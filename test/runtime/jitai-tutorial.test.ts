@@ -2,7 +2,7 @@
 // storage whose custom Type has no kind, copied to a temporary folder outside this repository with no
 // package.json, run as a user runs it, under plain node and under tsx.
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, rm, stat } from "node:fs/promises";
+import { cp, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,11 +18,17 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).h
 
 let emulator: OssEmulator;
 let appDir: string;
+/** The same app with a package.json that does not say "type": "module", so Node would take its code for CommonJS. */
+let commonJsAppDir: string;
 
 beforeAll(async () => {
   emulator = await startOssEmulator();
-  appDir = join(await mkdtemp(join(tmpdir(), "jitai-tutorial-")), "RobotDemo");
+  const scratch = await mkdtemp(join(tmpdir(), "jitai-tutorial-"));
+  appDir = join(scratch, "RobotDemo");
+  commonJsAppDir = join(scratch, "commonjs", "RobotDemo");
   await cp(fixture("jitai-tutorial"), appDir, { recursive: true });
+  await cp(fixture("jitai-tutorial"), commonJsAppDir, { recursive: true });
+  await writeFile(join(commonJsAppDir, "package.json"), `${JSON.stringify({ name: "robot-demo", private: true })}\n`);
 });
 
 afterAll(async () => {
@@ -38,11 +44,14 @@ describe("an app written as JitAI's tutorial writes it, outside this repository"
   });
 
   it.each([
-    ["plain node", [] as string[]],
-    ["tsx", ["--import", tsxLoader]],
-  ])("loads and runs under %s: kinds from the graph, afterAppInit, {{VAR}}s, a custom storage Type on OssType", async (_runner, flags) => {
-    const { stdout } = await run(process.execPath, [...flags, join(appDir, "main.mjs"), runtimeEntry, appDir], {
-      cwd: appDir,
+    ["plain node", [] as string[], "without package.json"],
+    ["tsx", ["--import", tsxLoader], "without package.json"],
+    ["plain node", [] as string[], "with a package.json that is not type module"],
+    ["tsx", ["--import", tsxLoader], "with a package.json that is not type module"],
+  ])("loads and runs under %s, %s: kinds from the graph, afterAppInit, {{VAR}}s, a custom storage Type on OssType", async (_runner, flags, where) => {
+    const dir = where === "without package.json" ? appDir : commonJsAppDir;
+    const { stdout } = await run(process.execPath, [...flags, join(dir, "main.mjs"), runtimeEntry, dir], {
+      cwd: dir,
       env: { ...process.env, OSS_ENDPOINT: emulator.endpoint, DINGTALK_CLIENT_ID: "ding-client", DINGTALK_CLIENT_SECRET: "ding-secret" },
     });
     expect(JSON.parse(stdout.trim())).toEqual({
