@@ -20,7 +20,8 @@ export function initialize({ port, runtime }) {
 function isElementCode(url) {
   if (typeof url !== "string" || !url.startsWith("file:")) return false;
   const path = fileURLToPath(url);
-  return roots.some((root) => path.startsWith(root)) && !path.includes(`${sep}node_modules${sep}`);
+  // An app installed as a package is a layer too; the packages its code imports keep their own module format.
+  return roots.some((root) => path.startsWith(root) && !path.slice(root.length).split(sep).includes("node_modules"));
 }
 
 export async function resolve(specifier, context, nextResolve) {

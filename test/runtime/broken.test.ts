@@ -275,6 +275,16 @@ describe("broken apps: business config", () => {
     expect(error.message).toContain("GIZMO_BUCKET");
   });
 
+  it("names a missing JitAI {{VAR}} as it is written", async () => {
+    const error = await expectLoadError("env-missing-braces", {
+      code: "ENV_MISSING",
+      element: "widgets.Gizmo",
+      file: "widgets/Gizmo/Gizmo.json",
+      pointers: ["/bucketName"],
+    });
+    expect(error.message).toContain("uses {{GIZMO_BUCKET}} at /bucketName");
+  });
+
   it("names the Type's defaults file when that is where the ${VAR} is written", async () => {
     const error = await expectLoadError("env-missing-in-type-defaults", {
       code: "ENV_MISSING",
