@@ -29,15 +29,15 @@ export interface ElementFiles {
 /** Reads the config and schema files of `element`; problems go to `errors`. */
 export async function readElementFiles(element: ElementRecord, errors: ElementError[]): Promise<ElementFiles> {
   const files: ElementFiles = {};
-  let configFile = join(element.dir, `${element.name}.json`);
+  // Discovery saw which JSON files the folder has, so nothing is read that is not there.
+  // JitAI's own tutorial gives its instance a config.json; storages, databases and caches use <Name>.json.
+  const configName = [`${element.name}.json`, "config.json"].find((name) => element.jsonFiles.has(name));
+  const configFile = join(element.dir, configName ?? `${element.name}.json`);
   const schemaFile = join(element.dir, "config.schema.json");
-  let [configText, schemaText] = await Promise.all([readOptional(configFile), readOptional(schemaFile)]);
-  if (configText === undefined) {
-    // JitAI's own tutorial gives its instance a config.json; storages, databases and caches use <Name>.json.
-    const fallback = join(element.dir, "config.json");
-    configText = await readOptional(fallback);
-    if (configText !== undefined) configFile = fallback;
-  }
+  const [configText, schemaText] = await Promise.all([
+    configName === undefined ? undefined : readOptional(configFile),
+    element.jsonFiles.has("config.schema.json") ? readOptional(schemaFile) : undefined,
+  ]);
   try {
     if (configText !== undefined) files.config = { file: configFile, value: parseJsonFile(configText, configFile, element.fullName) as ConfigValue };
     if (schemaText !== undefined) {
@@ -100,7 +100,7 @@ export function buildConfig(
   if (errors.length > before) return undefined;
 
   const schemas = element.chain.map((link) => filesOf(link).schema).filter((schema) => schema !== undefined);
-  const problems: FieldProblem[] = undeclaredKeys(resolved, schemas.map((schema) => schema.value), "");
+  const problems: FieldProblem[] = undeclaredKeys(resolved, keyLevelOf(schemas), "");
   const reported = new Set(problems.map((problem) => problem.pointer));
   for (const link of element.chain) {
     const schema = filesOf(link).schema;
@@ -195,32 +195,70 @@ const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\{\{\s*([A
 /** Schema keywords after which the keys a level allows cannot be read off `properties`: such a level is not checked. */
 const openKeywords = ["additionalProperties", "patternProperties", "allOf", "anyOf", "oneOf", "$ref", "if", "dependentSchemas"];
 
+/** What the schemas of a chain declare at one level of a config: worked out once per chain, not per instance. */
+class KeyLevel {
+  /** Extra keys are allowed here (explicitly, or because `properties` does not tell what is allowed). */
+  readonly open: boolean;
+  readonly declared: ReadonlySet<string>;
+  readonly #properties: Record<string, unknown>[];
+  readonly #children = new Map<string, KeyLevel>();
+
+  constructor(schemas: unknown[]) {
+    const levels = schemas.filter((schema): schema is Record<string, unknown> => isPlainObject(schema as ConfigValue));
+    this.#properties = levels.map((schema) => schema.properties).filter((p): p is Record<string, unknown> => isPlainObject(p as ConfigValue));
+    this.declared = new Set(this.#properties.flatMap((properties) => Object.keys(properties)));
+    this.open =
+      this.#properties.length === 0 ||
+      levels.some((schema) => openKeywords.some((keyword) => keyword in schema && !(keyword === "additionalProperties" && schema[keyword] === false)));
+  }
+
+  child(key: string): KeyLevel {
+    let level = this.#children.get(key);
+    if (level === undefined) {
+      level = new KeyLevel(this.#properties.map((properties) => properties[key]));
+      this.#children.set(key, level);
+    }
+    return level;
+  }
+}
+
+// Keyed by the first schema's parsed value (one per Type per load), then by the chain's schema files.
+const keyLevels = new WeakMap<object, Map<string, KeyLevel>>();
+
+function keyLevelOf(schemas: ReadonlyArray<{ file: string; value: Record<string, unknown> }>): KeyLevel | undefined {
+  if (schemas.length === 0) return undefined;
+  let byFiles = keyLevels.get(schemas[0]!.value);
+  if (byFiles === undefined) keyLevels.set(schemas[0]!.value, (byFiles = new Map()));
+  const key = schemas.map((schema) => schema.file).join("\n");
+  let level = byFiles.get(key);
+  if (level === undefined) byFiles.set(key, (level = new KeyLevel(schemas.map((schema) => schema.value))));
+  return level;
+}
+
 /**
  * Keys that no schema on the chain declares (`"timout"`), each with the nearest declared key. A level is only
  * checked when some schema lists its `properties`; a schema that writes `additionalProperties` (other than
  * false), `patternProperties` or a combinator at a level allows extra keys there explicitly.
  */
-function undeclaredKeys(value: ConfigObject, schemas: unknown[], at: string): FieldProblem[] {
-  const levels = schemas.filter((schema): schema is Record<string, unknown> => isPlainObject(schema as ConfigValue));
-  if (levels.some((schema) => openKeywords.some((keyword) => keyword in schema && !(keyword === "additionalProperties" && schema[keyword] === false)))) return [];
-  const withProperties = levels.map((schema) => schema.properties).filter((p): p is Record<string, unknown> => isPlainObject(p as ConfigValue));
-  if (withProperties.length === 0) return [];
-  const declared = [...new Set(withProperties.flatMap((properties) => Object.keys(properties)))];
-  const problems: FieldProblem[] = [];
-  for (const [key, item] of Object.entries(value)) {
-    const pointer = `${at}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-    if (!declared.includes(key)) {
-      const near = closestNames(key, declared, 2);
-      problems.push({
+function undeclaredKeys(value: ConfigObject, level: KeyLevel | undefined, at: string): FieldProblem[] {
+  if (level === undefined || level.open) return [];
+  let problems: FieldProblem[] | undefined;
+  for (const key in value) {
+    const item = value[key];
+    if (!level.declared.has(key)) {
+      const pointer = `${at}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      const near = closestNames(key, level.declared, 2);
+      (problems ??= []).push({
         pointer,
         keyword: "additionalProperties",
         message: `is not a setting any schema on the chain declares${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(" or ")}?)` : " (check its spelling)"}`,
       });
     } else if (isPlainObject(item)) {
-      problems.push(...undeclaredKeys(item, withProperties.map((properties) => properties[key]), pointer));
+      const child = level.child(key);
+      if (!child.open) (problems ??= []).push(...undeclaredKeys(item, child, `${at}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`));
     }
   }
-  return problems;
+  return problems ?? [];
 }
 
 function resolveVariables(

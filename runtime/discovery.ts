@@ -45,6 +45,8 @@ export interface FoundElement {
   indexFile?: string;
   /** The folder's declaration.schema.json: extra e.json keys a Type declares for its instances. */
   declarationSchemaFile?: string;
+  /** Names of the JSON files in the folder, found in the same pass: configs and schemas are read only if there. */
+  jsonFiles: ReadonlySet<string>;
   raw: unknown;
 }
 
@@ -55,7 +57,7 @@ const segmentPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Every element folder of `layer`, read in parallel; unreadable JSON and bad folder names go to `errors`. */
 export async function discoverLayer(layer: Layer, errors: ElementError[]): Promise<FoundElement[]> {
   // One pass finds declarations, index files and declaration schemas, so no element needs file checks of its own.
-  const entries = await fg(["**/e.json", ...indexNames.map((name) => `**/${name}`), `**/${declarationSchemaName}`], {
+  const entries = await fg(["**/*.json", ...indexNames.map((name) => `**/${name}`)], {
     cwd: layer.dir,
     onlyFiles: true,
     dot: false,
@@ -63,15 +65,18 @@ export async function discoverLayer(layer: Layer, errors: ElementError[]): Promi
     ignore: ["**/node_modules/**"],
   });
   const indexFiles = new Map<string, string>();
-  const declarationSchemas = new Set<string>();
+  const jsonFiles = new Map<string, Set<string>>();
   const declarations: string[] = [];
   for (const entry of entries) {
     const slash = entry.lastIndexOf("/");
     const folder = slash < 0 ? "" : entry.slice(0, slash);
     const base = entry.slice(slash + 1);
-    if (base === "e.json") declarations.push(entry);
-    else if (base === declarationSchemaName) declarationSchemas.add(folder);
-    else {
+    if (base.endsWith(".json")) {
+      if (base === "e.json") declarations.push(entry);
+      const known = jsonFiles.get(folder);
+      if (known === undefined) jsonFiles.set(folder, new Set([base]));
+      else known.add(base);
+    } else {
       const known = indexFiles.get(folder);
       if (known === undefined || indexNames.indexOf(base) < indexNames.indexOf(known)) indexFiles.set(folder, base);
     }
@@ -95,6 +100,7 @@ export async function discoverLayer(layer: Layer, errors: ElementError[]): Promi
       }
       const dir = join(layer.dir, folder);
       const index = indexFiles.get(folder);
+      const json = jsonFiles.get(folder)!;
       try {
         const raw = parseJsonFile(await readFile(file, "utf8"), file, fullName);
         return {
@@ -106,7 +112,8 @@ export async function discoverLayer(layer: Layer, errors: ElementError[]): Promi
           layer,
           raw,
           indexFile: index === undefined ? undefined : join(dir, index),
-          declarationSchemaFile: declarationSchemas.has(folder) ? join(dir, declarationSchemaName) : undefined,
+          declarationSchemaFile: json.has(declarationSchemaName) ? join(dir, declarationSchemaName) : undefined,
+          jsonFiles: json,
         };
       } catch (error) {
         if (error instanceof ElementError) {

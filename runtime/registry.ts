@@ -27,6 +27,8 @@ export interface ElementRecord {
   extraKeys: string[];
   /** Its declaration.schema.json, if it is a Type that declares extra e.json keys for its instances. */
   declarationSchemaFile: string | undefined;
+  /** Names of the JSON files in its folder. */
+  jsonFiles: ReadonlySet<string>;
 }
 
 /** An element with its chain: itself first, its Meta last. */
@@ -97,6 +99,7 @@ export function buildRegistry(
       shadows: earlier === undefined ? [] : [...earlier.shadows, earlier.file],
       extraKeys,
       declarationSchemaFile: element.declarationSchemaFile,
+      jsonFiles: element.jsonFiles,
     });
   }
   return registry;
