@@ -127,15 +127,26 @@ function extendsMetaClass(
   const metaClass = metaBundle === undefined ? undefined : bundles.get(metaBundle.file)?.elementClass;
   if (metaClass === undefined || elementClass === metaClass || elementClass.prototype instanceof metaClass) return true;
   if (!errors.some((e) => e.code === "BUNDLE_INVALID" && e.element === owner.fullName)) {
+    // The likely cause when the names match: the class came from a second copy of the runtime, not this one.
+    const twin = ancestorsOf(elementClass).some((ancestor) => ancestor !== metaClass && ancestor.name === metaClass.name);
+    const why = twin
+      ? `; it extends a ${metaClass.name} from another copy of jit-elements, so import the base class from "jit-elements" (which element code resolves to the runtime loading it), not from a path into a copy`
+      : "";
     errors.push(
       new ElementError(
         "BUNDLE_INVALID",
-        `${owner.fullName}: the class in ${displayPath(located.get(owner.fullName)?.file ?? owner.file)} must extend ${metaClass.name}, the base class of ${meta.fullName}.`,
+        `${owner.fullName}: the class in ${displayPath(located.get(owner.fullName)?.file ?? owner.file)} must extend ${metaClass.name}, the base class of ${meta.fullName}${why}.`,
         { element: owner.fullName, file: located.get(owner.fullName)?.file ?? owner.file },
       ),
     );
   }
   return false;
+}
+
+function ancestorsOf(elementClass: ElementClass): Array<{ name: string }> {
+  const ancestors: Array<{ name: string }> = [];
+  for (let proto: unknown = Object.getPrototypeOf(elementClass); typeof proto === "function"; proto = Object.getPrototypeOf(proto)) ancestors.push(proto as { name: string });
+  return ancestors;
 }
 
 function dedupeErrors(errors: ElementError[]): ElementError[] {

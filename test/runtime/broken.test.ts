@@ -209,6 +209,17 @@ describe("broken apps: code (backendBundleEntry)", () => {
   });
 });
 
+describe("broken apps: a base class from another copy of the runtime", () => {
+  it("says the class extends another copy of the Meta's base class, and how to import the right one", async () => {
+    const error = await expectLoadError("bundle-extends-other-copy", {
+      code: "BUNDLE_INVALID",
+      element: "widgets.GizmoType",
+      file: "widgets/GizmoType/index.ts",
+    });
+    expect(error.message).toContain('it extends a Widget from another copy of jit-elements, so import the base class from "jit-elements"');
+  });
+});
+
 describe("broken apps: business config", () => {
   it("points at a missing required field", async () => {
     await expectLoadError("config-missing-required", {
