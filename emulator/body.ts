@@ -76,6 +76,8 @@ export function receiveSmall(source: Readable, contentLength: number): Promise<{
     const onClose = () => {
       if (!source.readableEnded) fail(errors.incompleteBody());
     };
+    // A client that left before the body was read (during a delay fault, say): nothing more will come.
+    if (source.destroyed && !source.readableEnded) return fail(errors.incompleteBody());
     source.on("data", onData);
     source.once("end", onEnd);
     source.once("error", fail);
@@ -83,17 +85,50 @@ export function receiveSmall(source: Readable, contentLength: number): Promise<{
   });
 }
 
-/** Reads a small request body (an XML document) into a string, refusing more than `limit` bytes. */
-export async function readSmallBody(source: Readable, limit: number): Promise<{ text: string; md5: Buffer }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw errors.malformedXml("The XML you provided is too large.");
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks, size);
-  return { text: body.toString("utf8"), md5: createHash("md5").update(body).digest() };
+/**
+ * Reads a small request body (an XML document) into a string; past `limit` bytes it stops reading and refuses it
+ * (400 MalformedXML, as the service answers), leaving the rest to the error answer to drain or cut off.
+ */
+export function readSmallBody(source: Readable, limit: number): Promise<{ text: string; md5: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = () => {
+      source.off("data", onData);
+      source.off("end", onEnd);
+      source.off("error", onError);
+      source.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        settle();
+        source.pause();
+        reject(errors.malformedXml("The XML you provided is too large."));
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    const onEnd = () => {
+      settle();
+      const body = Buffer.concat(chunks, size);
+      resolve({ text: body.toString("utf8"), md5: createHash("md5").update(body).digest() });
+    };
+    const onError = (error: unknown) => {
+      settle();
+      reject(error);
+    };
+    const onClose = () => {
+      if (source.readableEnded) return;
+      settle();
+      reject(errors.incompleteBody());
+    };
+    if (source.destroyed) return onClose();
+    source.on("data", onData);
+    source.once("end", onEnd);
+    source.once("error", onError);
+    source.once("close", onClose);
+  });
 }
 
 /** Writes bytes `start`..`end` (inclusive) of each source file, in order, into a new file at `path`. */

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
 import type { AuthConfig, KeyEntry } from "./auth.ts";
+import { ConnectionGuard, resolveLimits, type ConnectionLimits } from "./connections.ts";
 import type { EmulatorState } from "./context.ts";
 import { Faults, type FaultOptions, type FaultStats } from "./faults.ts";
 import { isBucketName } from "./names.ts";
@@ -13,7 +14,11 @@ import { Store, type CorsRule } from "./store.ts";
 import { Uploads } from "./uploads.ts";
 
 export type { FaultOptions, FaultRule, FaultStats } from "./faults.ts";
+export type { ConnectionLimits } from "./connections.ts";
 export type { CorsRule } from "./store.ts";
+
+// How long stop() waits for handlers still running after their connections were closed.
+const STOP_GRACE_MS = 5000;
 
 /** The development access key id the emulator accepts by default. Not a secret: never use it anywhere else. */
 export const DEFAULT_ACCESS_KEY_ID = "LTAI-local-dev-key";
@@ -33,7 +38,7 @@ export interface StsCredential {
   expiration?: Date | string | number;
 }
 
-export interface OssEmulatorOptions {
+export interface OssEmulatorOptions extends ConnectionLimits {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;
   /** Interface to listen on (default 127.0.0.1, together with ::1 so that `localhost` works however it resolves). */
@@ -91,6 +96,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
   for (const name of [bucket, ...(options.buckets ?? [])]) {
     if (!isBucketName(name)) throw new Error(`"${name}" is not a valid bucket name: use 3–63 of a-z, 0-9 and -, not starting or ending with -.`);
   }
+  const limits = resolveLimits(options);
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), "oss-emulator-")) : resolve(options.dataDir);
 
@@ -112,7 +118,9 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
   };
   const auth: AuthConfig = { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) };
 
-  const servers = await listen(() => createOssServer(state, auth), host, options.port ?? 0);
+  // One guard for both loopback servers: the limit is the process's, not each socket's.
+  const guard = new ConnectionGuard(limits.maxConnections);
+  const servers = await listen(() => createOssServer(state, auth, limits, guard), host, options.port ?? 0);
   const port = servers.port;
   const endpointHost = ["127.0.0.1", "::1", "localhost", "0.0.0.0", "::"].includes(host) ? "localhost" : host;
   let stopped: Promise<void> | undefined;
@@ -131,7 +139,12 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
         await Promise.all(servers.list.map(close));
         // Closing dropped every connection; handlers still running notice and end. Wait for them, so that none
         // writes into the store after it closed (or into the folder after it was removed).
-        await Promise.race([Promise.allSettled([...state.inFlight]), sleep(5000, undefined, { ref: false })]);
+        const settled = await Promise.race([
+          Promise.allSettled([...state.inFlight]).then(() => true),
+          sleep(STOP_GRACE_MS, false, { ref: false }),
+        ]);
+        // Handlers end once their connection is gone; one that does not is a defect worth seeing.
+        if (!settled) console.error(`oss-emulator: stopping with ${state.inFlight.size} request(s) still running after ${STOP_GRACE_MS} ms.`);
         store.close();
         if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
       })();

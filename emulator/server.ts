@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setTimeout as sleep } from "node:timers/promises";
 import { resolveTargets, parseRequestUrl } from "./addressing.ts";
 import { authenticate, type AuthConfig } from "./auth.ts";
+import type { ConnectionGuard, ResolvedLimits } from "./connections.ts";
 import { Query, sendEmpty, sendError, type Ctx, type EmulatorState } from "./context.ts";
 import { corsHeaders, preflight, rulesFor } from "./cors.ts";
 import { errors } from "./errors.ts";
@@ -58,16 +59,39 @@ const HANDLERS: Record<string, Handler> = {
 // Operations with a request body, which a `reset` fault cuts off while it is arriving.
 const BODY_OPERATIONS = new Set(["PutObject", "AppendObject", "UploadPart"]);
 
-/** An HTTP server answering the OSS protocol for `em`, authenticating with `auth`. */
-export function createOssServer(em: EmulatorState, auth: AuthConfig): Server {
-  // Large uploads take as long as they take: no whole-request deadline, as with the service.
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 30_000 }, (req, res) => {
-    const handling = handle(req, res, em, auth);
-    em.inFlight.add(handling);
-    void handling.finally(() => em.inFlight.delete(handling));
-  });
+/** An HTTP server answering the OSS protocol for `em`, authenticating with `auth`, within `limits`. */
+export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: ResolvedLimits, guard: ConnectionGuard): Server {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above this often (30 s by default, too coarse for a 20 s limit).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      const socket = req.socket;
+      guard.started(socket);
+      res.once("close", () => guard.ended(socket));
+      // A response written to a connection that broke emits an error nobody waits for: the socket is gone, and
+      // there is nothing left to do about it. Without a listener it would end the process.
+      res.on("error", ignore);
+      const handling = handle(req, res, em, auth).catch((error: unknown) => {
+        console.error("oss-emulator: a request failed after its answer was sent:", error);
+        res.destroy();
+      });
+      em.inFlight.add(handling);
+      void handling.finally(() => em.inFlight.delete(handling));
+    },
+  );
+  // No byte either way for this long, with a request under way: the client is gone or stalled (between
+  // requests, keepAliveTimeout applies instead). Node then destroys the socket, which ends the handler.
+  server.timeout = limits.idleTimeoutMs;
+  server.on("connection", (socket) => guard.admit(socket));
   return server;
 }
+
+function ignore(): void {}
 
 const REQUEST_ID_PREFIX = randomBytes(6).toString("hex").toUpperCase();
 let requestCounter = 0;
@@ -110,7 +134,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
     const bucketRecord = target.bucket === undefined ? undefined : em.store.bucket(target.bucket);
 
     const fault = em.faults.decide(operation);
-    if (fault.delayMs > 0) await sleep(fault.delayMs);
+    if (fault.delayMs > 0 && !(await waitUnlessGone(res, fault.delayMs))) {
+      // The client left during the delay: nobody to answer, and its body will never come.
+      res.destroy();
+      return;
+    }
     if (fault.kind === "status") throw fault.code === 500 ? errors.internalError() : errors.serviceUnavailable();
     let resetAfterBytes: number | undefined;
     if (fault.kind === "reset") {
@@ -150,6 +178,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
     await handler(ctx);
   } catch (error) {
     sendError(res, req, error, requestId, hostId);
+  }
+}
+
+// Waits `ms`, or less if the connection closes first; true when the client is still there.
+async function waitUnlessGone(res: ServerResponse, ms: number): Promise<boolean> {
+  if (res.closed || res.destroyed) return false;
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once("close", onClose);
+  try {
+    await sleep(ms, undefined, { signal: gone.signal });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    res.off("close", onClose);
   }
 }
 

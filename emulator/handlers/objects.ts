@@ -407,9 +407,14 @@ export function contentLengthOf(ctx: Ctx): number | undefined {
   return length;
 }
 
+// The largest XML request body taken; a longer one is refused as MalformedXML before it is read.
+export const MAX_XML_BODY = 2 * 1024 * 1024;
+
 /** Reads, checks (Content-MD5) and parses a small XML request body whose root must be `root`. */
 export async function readXmlBody(ctx: Ctx, root: string): Promise<XmlElement> {
-  const { text, md5 } = await readSmallBody(ctx.req, 2 * 1024 * 1024);
+  const declared = contentLengthOf(ctx);
+  if (declared !== undefined && declared > MAX_XML_BODY) throw errors.malformedXml("The XML you provided is too large.");
+  const { text, md5 } = await readSmallBody(ctx.req, MAX_XML_BODY);
   checkContentMd5(ctx.req.headers, md5);
   let document: XmlElement;
   try {

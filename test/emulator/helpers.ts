@@ -146,7 +146,7 @@ export function xmlTexts(xml: string, name: string): string[] {
  * to now; `secret` to the emulator's.
  */
 export function signV1(
-  emulator: OssEmulator,
+  emulator: Pick<OssEmulator, "accessKeyId" | "accessKeySecret">,
   request: {
     method: string;
     bucket: string;
@@ -189,7 +189,7 @@ export function patterned(n: number, seed = 0): Buffer {
 
 /** A raw HTTP request (no URL normalization, unlike fetch): the status, headers and body text. */
 export function rawRequest(
-  emulator: OssEmulator,
+  emulator: Pick<OssEmulator, "port">,
   request: { method: string; path: string; headers?: Record<string, string>; body?: Buffer | string },
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
