@@ -108,6 +108,8 @@ export const errors = {
   noSuchKey: (key: string) => new OssError(404, "NoSuchKey", "The specified key does not exist.", [["Key", key]]),
   symlinkTargetMissing: (key: string) =>
     new OssError(404, "NoSuchKey", "The symlink target object does not exist.", [["Key", key]]),
+  invalidTargetType: (key: string) =>
+    new OssError(400, "InvalidTargetType", "The symlink target object type is not supported.", [["Key", key]]),
   notSymlink: () => new OssError(400, "NotSymlink", "The specified object is not a symlink."),
   fileAlreadyExists: (key: string) =>
     new OssError(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.", [

@@ -56,6 +56,9 @@ const HANDLERS: Record<string, Handler> = {
   DeleteBucketCors: buckets.deleteBucketCors,
 };
 
+// Operations that read a symlink's target rather than the link itself.
+const FOLLOWS_SYMLINKS = new Set(["GetObject", "HeadObject"]);
+
 // Operations with a request body, which a `reset` fault cuts off while it is arriving.
 const BODY_OPERATIONS = new Set(["PutObject", "AppendObject", "UploadPart"]);
 
@@ -155,7 +158,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
     }
     if (isObjectOperation(operation)) checkObjectName(target.key);
     if (principal.kind === "anonymous") {
-      const object = bucketRecord && target.key !== "" ? em.store.object(bucketRecord.name, target.key) : undefined;
+      let object = bucketRecord && target.key !== "" ? em.store.object(bucketRecord.name, target.key) : undefined;
+      // Reading through a symlink reads its target, so the target's ACL decides, as the service decides it.
+      if (bucketRecord && object?.type === "Symlink" && object.symlinkTarget !== undefined && FOLLOWS_SYMLINKS.has(operation)) {
+        object = em.store.object(bucketRecord.name, object.symlinkTarget) ?? object;
+      }
       authorizeAnonymous(operation, bucketRecord, object);
     }
     const ctx: Ctx = {

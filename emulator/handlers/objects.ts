@@ -471,7 +471,9 @@ function readable(ctx: Ctx): { record: ObjectRecord; link?: ObjectRecord } {
   const record = requireObject(ctx);
   if (record.type !== "Symlink" || record.symlinkTarget === undefined) return { record };
   const target = ctx.em.store.object(ctx.bucket, record.symlinkTarget);
-  if (!target || target.type === "Symlink") throw errors.symlinkTargetMissing(record.symlinkTarget);
+  if (!target) throw errors.symlinkTargetMissing(record.symlinkTarget);
+  // The service follows one link, never a chain.
+  if (target.type === "Symlink") throw errors.invalidTargetType(record.symlinkTarget);
   return { record: target, link: record };
 }
 

@@ -473,6 +473,39 @@ describe("symlinks", () => {
     expect(got.res.headers["x-oss-object-type"]).toBe("Symlink");
   });
 
+  it("answers 400 InvalidTargetType when the target is itself a symlink", async () => {
+    await client.put("links/end.txt", Buffer.from("end"));
+    await client.putSymlink("links/first.txt", "links/end.txt");
+    await client.putSymlink("links/second.txt", "links/first.txt");
+    const error = await rejectionOf(client.get("links/second.txt"));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe("InvalidTargetType");
+  });
+
+  it("checks the target's ACL, not the link's, when someone anonymous reads through a link", async () => {
+    await client.putBucket("open-links");
+    await client.putBucketACL("open-links", "public-read-write");
+    const open = client.useBucket("open-links");
+    await open.put("private.txt", Buffer.from("secret"), { headers: { "x-oss-object-acl": "private" } });
+    await open.put("public.txt", Buffer.from("for all"));
+    // An anonymous writer may create links in a public-read-write bucket…
+    for (const [link, target] of [["alias", "private.txt"], ["fine", "public.txt"]]) {
+      const put = await fetch(`${objectUrl(emulator, link, "open-links")}?symlink`, {
+        method: "PUT",
+        headers: { "x-oss-symlink-target": target },
+      });
+      expect(put.status).toBe(200);
+    }
+    // …but not read a private object through one.
+    const denied = await fetch(objectUrl(emulator, "alias", "open-links"));
+    expect(denied.status).toBe(403);
+    expect(xmlText(await denied.text(), "Code")).toBe("AccessDenied");
+    expect((await fetch(objectUrl(emulator, "alias", "open-links"), { method: "HEAD" })).status).toBe(403);
+    const allowed = await fetch(objectUrl(emulator, "fine", "open-links"));
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toBe("for all");
+  });
+
   it("answers 404 NoSuchKey when the target is gone", async () => {
     await client.putSymlink("links/dangling.txt", "links/not-there.txt");
     const error = await rejectionOf(client.get("links/dangling.txt"));
