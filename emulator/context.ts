@@ -134,5 +134,13 @@ export function quoteEtag(etag: string): string {
   return `"${etag}"`;
 }
 
+/**
+ * A time as the service writes it in XML documents: ISO 8601 in UTC with whole seconds (`…T06:23:26.000Z`);
+ * clients that parse that exact format fail on any other.
+ */
+export function xmlTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
+}
+
 /** Owner of everything in the emulator, as the service writes owners. */
 export const OWNER = { ID: "1000000000000000", DisplayName: "1000000000000000" };

@@ -94,6 +94,8 @@ export const errors = {
       ["ExpectedMD5", expected],
       ["CalculatedMD5", calculated],
     ]),
+  missingContentMd5: () =>
+    new OssError(400, "InvalidRequest", "Missing required header for this request: Content-MD5"),
   malformedXml: (message = "The XML you provided was not well-formed or did not validate against our published schema.") =>
     new OssError(400, "MalformedXML", message),
   entityTooLarge: () => new OssError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."),
@@ -123,7 +125,7 @@ export const errors = {
       [["UploadId", uploadId]],
     ),
   noSuchCors: (bucket: string) =>
-    new OssError(404, "NoSuchCORSConfiguration", "The CORS configuration does not exist.", [["BucketName", bucket]]),
+    new OssError(404, "NoSuchCORSConfiguration", "The CORS Configuration does not exist.", [["BucketName", bucket]]),
   bucketAlreadyExists: (bucket: string) =>
     new OssError(409, "BucketAlreadyExists", "The requested bucket name is not available.", [["BucketName", bucket]]),
   bucketNotEmpty: (bucket: string) =>
@@ -145,7 +147,7 @@ export const errors = {
   invalidRange: (size: number) =>
     new OssError(416, "InvalidRange", "The requested range cannot be satisfied", [["ActualObjectSize", String(size)]]),
   preconditionFailed: (condition: string) =>
-    new OssError(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", [
+    new OssError(412, "PreconditionFailed", `At least one of the pre-conditions you specified did not hold. (condition: ${condition})`, [
       ["Condition", condition],
     ]),
   invalidTag: (message: string) => new OssError(400, "InvalidTag", message),

@@ -88,12 +88,12 @@ export class Uploads {
     return upload;
   }
 
-  /** Uploads of `bucket`, ordered by key then by initiation time. */
+  /** Uploads of `bucket`, ordered by key then by upload id, as the service orders them. */
   list(bucket: string): UploadRecord[] {
     return [...this.uploads.values()]
       .map((u) => u.record)
       .filter((r) => r.bucket === bucket)
-      .sort((a, b) => compareKeys(a.key, b.key) || a.initiated - b.initiated || compareKeys(a.uploadId, b.uploadId));
+      .sort((a, b) => compareKeys(a.key, b.key) || compareKeys(a.uploadId, b.uploadId));
   }
 
   hasUploads(bucket: string): boolean {

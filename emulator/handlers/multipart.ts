@@ -4,7 +4,7 @@ import { headerValue } from "../auth-v1.ts";
 import { writeFileSync } from "node:fs";
 import { concatenateFiles, receiveToFile, removeQuietly, type WrittenBody } from "../body.ts";
 import { evaluateConditions } from "../conditions.ts";
-import { quoteEtag, sendEmpty, sendXml, type Ctx } from "../context.ts";
+import { quoteEtag, sendEmpty, sendXml, xmlTime, type Ctx } from "../context.ts";
 import { errors } from "../errors.ts";
 import {
   checkContentMd5,
@@ -111,7 +111,7 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
     ctx,
     200,
     "CopyPartResult",
-    { LastModified: new Date(part.lastModified).toISOString(), ETag: quoteEtag(part.etag) },
+    { LastModified: xmlTime(part.lastModified), ETag: quoteEtag(part.etag) },
     { ETag: quoteEtag(part.etag) },
   );
 }
@@ -224,7 +224,7 @@ export async function listParts(ctx: Ctx): Promise<void> {
     IsTruncated: truncated,
     Part: page.map((p) => ({
       PartNumber: p.partNumber,
-      LastModified: new Date(p.lastModified).toISOString(),
+      LastModified: xmlTime(p.lastModified),
       ETag: quoteEtag(p.etag),
       Size: p.size,
     })),
@@ -269,7 +269,7 @@ export async function listMultipartUploads(ctx: Ctx): Promise<void> {
         Key: encode(upload.key),
         UploadId: upload.uploadId,
         StorageClass: upload.storageClass,
-        Initiated: new Date(upload.initiated).toISOString(),
+        Initiated: xmlTime(upload.initiated),
       });
       nextKey = upload.key;
       nextUploadId = upload.uploadId;

@@ -7,7 +7,7 @@ import { headerValue } from "../auth-v1.ts";
 import { MAX_BLOB_SIZE } from "../blobs.ts";
 import { appendFile, readSmallBody, receiveSmall, receiveToFile, removeQuietly } from "../body.ts";
 import { evaluateConditions, evaluateRange } from "../conditions.ts";
-import { OWNER, quoteEtag, sendEmpty, sendXml, type Ctx } from "../context.ts";
+import { OWNER, quoteEtag, sendEmpty, sendXml, xmlTime, type Ctx } from "../context.ts";
 import { errors, OssError } from "../errors.ts";
 import {
   checkContentMd5,
@@ -178,7 +178,8 @@ export async function deleteObject(ctx: Ctx): Promise<void> {
 }
 
 export async function deleteMultipleObjects(ctx: Ctx): Promise<void> {
-  const document = await readXmlBody(ctx, "Delete");
+  // The service refuses a batch delete without Content-MD5 (error 0016-00000606).
+  const document = await readXmlBody(ctx, "Delete", { md5Required: true });
   const quiet = (textOf(document, "Quiet") ?? "false").trim().toLowerCase() === "true";
   const objects = childrenOf(document, "Object");
   if (objects.length === 0 || objects.length > 1000) throw errors.malformedXml();
@@ -260,7 +261,7 @@ export async function copyObject(ctx: Ctx): Promise<void> {
       ctx,
       200,
       "CopyObjectResult",
-      { LastModified: new Date(record.lastModified).toISOString(), ETag: quoteEtag(record.etag) },
+      { LastModified: xmlTime(record.lastModified), ETag: quoteEtag(record.etag) },
       { ETag: quoteEtag(record.etag) },
     );
     return;
@@ -411,10 +412,11 @@ export function contentLengthOf(ctx: Ctx): number | undefined {
 export const MAX_XML_BODY = 2 * 1024 * 1024;
 
 /** Reads, checks (Content-MD5) and parses a small XML request body whose root must be `root`. */
-export async function readXmlBody(ctx: Ctx, root: string): Promise<XmlElement> {
+export async function readXmlBody(ctx: Ctx, root: string, options: { md5Required?: boolean } = {}): Promise<XmlElement> {
   const declared = contentLengthOf(ctx);
   if (declared !== undefined && declared > MAX_XML_BODY) throw errors.malformedXml("The XML you provided is too large.");
   const { text, md5 } = await readSmallBody(ctx.req, MAX_XML_BODY);
+  if (options.md5Required && headerValue(ctx.req.headers["content-md5"]) === "") throw errors.missingContentMd5();
   checkContentMd5(ctx.req.headers, md5);
   let document: XmlElement;
   try {

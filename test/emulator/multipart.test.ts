@@ -93,6 +93,19 @@ describe("multipart upload with the official client", () => {
     await client.abortMultipartUpload("mp/listed.bin", uploadId);
   });
 
+  it("orders the uploads of one key by upload id and writes Initiated and LastModified with whole seconds", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await client.initMultipartUpload("mp/many.bin")).uploadId);
+    const uploads = await client.listUploads({ prefix: "mp/many" }, {});
+    expect(uploads.uploads.map((u) => u.uploadId)).toEqual([...ids].sort());
+    for (const upload of uploads.uploads) expect(upload.initiated).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    await client.uploadPart("mp/many.bin", ids[0]!, 1, writeTemp(patterned(1000)), 0, 1000);
+    const listed = await client.listParts("mp/many.bin", ids[0]!, {}, {});
+    const parts = (Array.isArray(listed.parts) ? listed.parts : [listed.parts]) as Array<{ LastModified: string }>;
+    expect(parts[0]!.LastModified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    for (const id of ids) await client.abortMultipartUpload("mp/many.bin", id);
+  });
+
   it("aborts an upload: its parts are removed and its id is unknown afterwards", async () => {
     const { uploadId } = await uploadParts("mp/aborted.bin", [patterned(100 * KiB)]);
     const uploadsDir = join(emulator.dataDir, "buckets", emulator.bucket, "uploads");
