@@ -130,6 +130,8 @@ export function objectHeaders(record: ObjectRecord, query: Query | undefined, li
   const tags = (link ?? record).tags;
   if (tags.length > 0) headers["x-oss-tagging-count"] = String(tags.length);
   if (record.type === "Appendable") headers["x-oss-next-append-position"] = String(record.size);
+  // The whole object's CRC, on ranged reads too, as the service sends it (clients check it on whole reads).
+  if (record.crc64 !== undefined) headers["x-oss-hash-crc64ecma"] = record.crc64;
   if (record.type === "Normal") headers["Content-MD5"] = Buffer.from(record.etag, "hex").toString("base64");
   if (query) {
     // GetObject's response-* parameters replace the stored headers in this answer only.

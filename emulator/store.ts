@@ -69,6 +69,8 @@ export interface ObjectRecord {
   file: string;
   /** Where a small object's bytes are (see blobs.ts). */
   blob?: BlobRef;
+  /** CRC-64/ECMA-182 of the bytes, decimal (x-oss-hash-crc64ecma); absent on records written before it was kept. */
+  crc64?: string;
 }
 
 /** What a change made under a key's lock returns: a new record, `null` to delete, `undefined` to leave as is. */

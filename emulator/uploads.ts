@@ -34,6 +34,8 @@ export interface PartRecord {
   lastModified: number;
   /** The part's data file, relative to the upload's folder. */
   file: string;
+  /** CRC-64/ECMA-182 of the part, decimal; absent on parts stored before it was kept. */
+  crc64?: string;
 }
 
 export interface Upload {

@@ -4,6 +4,7 @@ import { headerValue } from "../auth-v1.ts";
 import { writeFileSync } from "node:fs";
 import { concatenateFiles, receiveToFile, removeQuietly, type WrittenBody } from "../body.ts";
 import { evaluateConditions } from "../conditions.ts";
+import { combineCrc64, crc64 } from "../crc64.ts";
 import { quoteEtag, sendEmpty, sendXml, xmlTime, type Ctx } from "../context.ts";
 import { errors } from "../errors.ts";
 import {
@@ -59,14 +60,14 @@ export async function uploadPart(ctx: Ctx): Promise<void> {
     contentLength: length,
     verify: (written) => checkContentMd5(req.headers, written.md5),
   });
-  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file };
+  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file, crc64: body.crc64 };
   try {
     await em.uploads.commitPart(upload, part);
   } catch (error) {
     await removeQuietly(path);
     throw error;
   }
-  sendEmpty(ctx, 200, { ETag: quoteEtag(part.etag), "Content-MD5": body.md5.toString("base64") });
+  sendEmpty(ctx, 200, { ETag: quoteEtag(part.etag), "Content-MD5": body.md5.toString("base64"), "x-oss-hash-crc64ecma": body.crc64 });
 }
 
 export async function uploadPartCopy(ctx: Ctx): Promise<void> {
@@ -96,11 +97,11 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
   if (from.blob) {
     const bytes = em.store.readBlob(source.bucket, from, start, end - start + 1);
     writeFileSync(path, bytes, { flag: "wx" });
-    body = { size: bytes.length, md5: createHash("md5").update(bytes).digest() };
+    body = { size: bytes.length, md5: createHash("md5").update(bytes).digest(), crc64: crc64(bytes) };
   } else {
     body = await concatenateFiles(end < start ? [] : [{ path: em.store.dataPath(source.bucket, from), start, end }], path);
   }
-  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file };
+  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file, crc64: body.crc64 };
   try {
     await em.uploads.commitPart(upload, part);
   } catch (error) {
@@ -166,6 +167,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       tags: upload.record.tags,
       storageClass: upload.record.storageClass,
       file,
+      ...withCrc(composedCrc(parts)),
     };
     try {
       await em.store.mutate(bucket, key, async () => record);
@@ -189,8 +191,19 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       Key: encode ? encode(key) : key,
       ETag: quoteEtag(result!.etag),
     },
-    { ETag: quoteEtag(result!.etag) },
+    { ETag: quoteEtag(result!.etag), ...(result!.crc64 !== undefined ? { "x-oss-hash-crc64ecma": result!.crc64 } : {}) },
   );
+}
+
+function withCrc(crc: string | undefined): { crc64?: string } {
+  return crc === undefined ? {} : { crc64: crc };
+}
+
+// The object's CRC from its parts' CRCs and sizes, as the service composes it; undefined if a part has none.
+function composedCrc(parts: PartRecord[]): string | undefined {
+  let crc: string | undefined = "0";
+  for (const part of parts) crc = crc === undefined || part.crc64 === undefined ? undefined : combineCrc64(crc, part.crc64, part.size);
+  return crc;
 }
 
 export async function abortMultipartUpload(ctx: Ctx): Promise<void> {

@@ -7,6 +7,7 @@ import { headerValue } from "../auth-v1.ts";
 import { MAX_BLOB_SIZE } from "../blobs.ts";
 import { appendFile, readSmallBody, receiveSmall, receiveToFile, removeQuietly } from "../body.ts";
 import { evaluateConditions, evaluateRange } from "../conditions.ts";
+import { combineCrc64 } from "../crc64.ts";
 import { OWNER, quoteEtag, sendEmpty, sendXml, xmlTime, type Ctx } from "../context.ts";
 import { errors, OssError } from "../errors.ts";
 import {
@@ -56,13 +57,15 @@ export async function putObject(ctx: Ctx): Promise<void> {
     });
   let record: ObjectRecord;
   let md5: Buffer;
+  let crc: string;
   if (length !== undefined && length <= MAX_BLOB_SIZE) {
     // Small bodies are packed into the bucket's segments (see blobs.ts).
     const small = await receiveSmall(req, length);
     md5 = small.md5;
+    crc = small.crc64;
     checkContentMd5(req.headers, md5);
     const blob = em.store.writeBlob(bucket, small.body);
-    record = { key, size: length, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file: "", blob };
+    record = { key, size: length, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file: "", blob, crc64: crc };
     try {
       await commit(record);
     } catch (error) {
@@ -77,7 +80,8 @@ export async function putObject(ctx: Ctx): Promise<void> {
       verify: (written) => checkContentMd5(req.headers, written.md5),
     });
     md5 = body.md5;
-    record = { key, size: body.size, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file };
+    crc = body.crc64;
+    record = { key, size: body.size, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file, crc64: crc };
     try {
       await commit(record);
     } catch (error) {
@@ -85,7 +89,7 @@ export async function putObject(ctx: Ctx): Promise<void> {
       throw error;
     }
   }
-  sendEmpty(ctx, 200, { ETag: quoteEtag(record.etag), "Content-MD5": md5.toString("base64") });
+  sendEmpty(ctx, 200, { ETag: quoteEtag(record.etag), "Content-MD5": md5.toString("base64"), "x-oss-hash-crc64ecma": crc });
 }
 
 export async function getObject(ctx: Ctx): Promise<void> {
@@ -303,15 +307,22 @@ export async function appendObject(ctx: Ctx): Promise<void> {
       // MD5s gives a value that changes with every append without rereading the object.
       const etag = md5Hex(`${current?.etag ?? ""}${etagOf(body.md5)}`);
       if (!current) {
-        return { key, size: body.size, etag, lastModified: Date.now(), type: "Appendable", ...created, file: staged.file };
+        return { key, size: body.size, etag, lastModified: Date.now(), type: "Appendable", ...created, file: staged.file, crc64: body.crc64 };
       }
       await appendFile(staged.path, em.store.dataPath(bucket, current), position);
-      return { ...current, size: current.size + body.size, etag, lastModified: Date.now() };
+      const { crc64: before, ...rest } = current;
+      // The whole object's CRC, from the old value and the new bytes' own: nothing is reread.
+      const crc64 = before === undefined ? undefined : combineCrc64(before, body.crc64, body.size);
+      return { ...rest, size: current.size + body.size, etag, lastModified: Date.now(), ...(crc64 !== undefined ? { crc64 } : {}) };
     });
   } finally {
     if (next?.file !== staged.file) await removeQuietly(staged.path);
   }
-  sendEmpty(ctx, 200, { ETag: quoteEtag(next!.etag), "x-oss-next-append-position": String(next!.size) });
+  sendEmpty(ctx, 200, {
+    ETag: quoteEtag(next!.etag),
+    "x-oss-next-append-position": String(next!.size),
+    ...(next!.crc64 !== undefined ? { "x-oss-hash-crc64ecma": next!.crc64 } : {}),
+  });
 }
 
 export async function putObjectAcl(ctx: Ctx): Promise<void> {

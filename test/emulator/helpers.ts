@@ -206,3 +206,18 @@ export function rawRequest(
     req.end(request.body);
   });
 }
+
+/**
+ * CRC-64/ECMA-182 as the service documents it for x-oss-hash-crc64ecma (reflected, all-ones initial value and
+ * final xor, the check value of "123456789" being 11051210869376104954), bit by bit: slow, and independent of
+ * the emulator's table-driven code. For test data only.
+ */
+export function referenceCrc64(data: Uint8Array): string {
+  const poly = 0xc96c5795d7870f42n;
+  let crc = 0xffffffffffffffffn;
+  for (const byte of data) {
+    crc ^= BigInt(byte);
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1n ? (crc >> 1n) ^ poly : crc >> 1n;
+  }
+  return (crc ^ 0xffffffffffffffffn).toString();
+}
