@@ -96,6 +96,8 @@ export const errors = {
     ]),
   missingContentMd5: () =>
     new OssError(400, "InvalidRequest", "Missing required header for this request: Content-MD5"),
+  invalidEncryptionAlgorithm: () =>
+    new OssError(400, "InvalidEncryptionAlgorithmError", "The Encryption request you specified is not valid. Supported value: AES256/KMS/SM4."),
   malformedXml: (message = "The XML you provided was not well-formed or did not validate against our published schema.") =>
     new OssError(400, "MalformedXML", message),
   entityTooLarge: () => new OssError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."),

@@ -17,13 +17,34 @@ export function contentTypeOf(headers: IncomingHttpHeaders): string {
   return headerValue(headers["content-type"]) || "application/octet-stream";
 }
 
+/** Server-side encryption headers: stored and echoed as the service echoes them (the bytes are not encrypted). */
+export const ENCRYPTION_HEADERS = ["x-oss-server-side-encryption", "x-oss-server-side-encryption-key-id", "x-oss-server-side-data-encryption"];
+const ENCRYPTION_ALGORITHMS = new Set(["AES256", "KMS", "SM4"]);
+
+/** The standard and encryption headers a write keeps; 400 for an encryption the service does not offer. */
 export function storedHeadersOf(headers: IncomingHttpHeaders): Record<string, string> {
   const stored: Record<string, string> = {};
-  for (const name of STORED_HEADERS) {
+  for (const name of [...STORED_HEADERS, ...ENCRYPTION_HEADERS]) {
     const value = headers[name];
     if (value !== undefined) stored[name] = headerValue(value);
   }
+  const algorithm = stored["x-oss-server-side-encryption"];
+  if (algorithm !== undefined && !ENCRYPTION_ALGORITHMS.has(algorithm)) throw errors.invalidEncryptionAlgorithm();
+  const dataAlgorithm = stored["x-oss-server-side-data-encryption"];
+  if (dataAlgorithm !== undefined && (algorithm !== "KMS" || dataAlgorithm !== "SM4")) {
+    throw errors.invalidArgument("x-oss-server-side-data-encryption is only valid as SM4 with KMS.", "x-oss-server-side-data-encryption", dataAlgorithm);
+  }
+  if (stored["x-oss-server-side-encryption-key-id"] !== undefined && algorithm !== "KMS") {
+    throw errors.invalidArgument("x-oss-server-side-encryption-key-id is only valid with KMS.", "x-oss-server-side-encryption-key-id", "");
+  }
   return stored;
+}
+
+/** The encryption headers among a record's stored ones, to echo on writes. */
+export function encryptionHeadersOf(stored: Record<string, string>): Record<string, string> {
+  const echoed: Record<string, string> = {};
+  for (const name of ENCRYPTION_HEADERS) if (stored[name] !== undefined) echoed[name] = stored[name];
+  return echoed;
 }
 
 /** User metadata from `x-oss-meta-*`; names lower-case, as the service keeps them. Over 8 KB → 400. */

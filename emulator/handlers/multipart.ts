@@ -10,6 +10,7 @@ import { errors } from "../errors.ts";
 import {
   checkContentMd5,
   contentTypeOf,
+  encryptionHeadersOf,
   etagOf,
   objectAclOf,
   storageClassOf,
@@ -41,12 +42,13 @@ export async function initiateMultipartUpload(ctx: Ctx): Promise<void> {
     storageClass: storageClassOf(req.headers, em.store.bucket(bucket)!.storageClass),
   });
   const encode = encodingOf(ctx);
-  sendXml(ctx, 200, "InitiateMultipartUploadResult", {
-    EncodingType: encode ? "url" : undefined,
-    Bucket: bucket,
-    Key: encode ? encode(key) : key,
-    UploadId: upload.uploadId,
-  });
+  sendXml(
+    ctx,
+    200,
+    "InitiateMultipartUploadResult",
+    { EncodingType: encode ? "url" : undefined, Bucket: bucket, Key: encode ? encode(key) : key, UploadId: upload.uploadId },
+    encryptionHeadersOf(upload.headers),
+  );
 }
 
 export async function uploadPart(ctx: Ctx): Promise<void> {
@@ -67,7 +69,12 @@ export async function uploadPart(ctx: Ctx): Promise<void> {
     await removeQuietly(path);
     throw error;
   }
-  sendEmpty(ctx, 200, { ETag: quoteEtag(part.etag), "Content-MD5": body.md5.toString("base64"), "x-oss-hash-crc64ecma": body.crc64 });
+  sendEmpty(ctx, 200, {
+    ...encryptionHeadersOf(upload.record.headers),
+    ETag: quoteEtag(part.etag),
+    "Content-MD5": body.md5.toString("base64"),
+    "x-oss-hash-crc64ecma": body.crc64,
+  });
 }
 
 export async function uploadPartCopy(ctx: Ctx): Promise<void> {
@@ -191,7 +198,11 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       Key: encode ? encode(key) : key,
       ETag: quoteEtag(result!.etag),
     },
-    { ETag: quoteEtag(result!.etag), ...(result!.crc64 !== undefined ? { "x-oss-hash-crc64ecma": result!.crc64 } : {}) },
+    {
+      ...encryptionHeadersOf(result!.headers),
+      ETag: quoteEtag(result!.etag),
+      ...(result!.crc64 !== undefined ? { "x-oss-hash-crc64ecma": result!.crc64 } : {}),
+    },
   );
 }
 

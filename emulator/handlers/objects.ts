@@ -14,6 +14,7 @@ import {
   checkContentMd5,
   checkTags,
   contentTypeOf,
+  encryptionHeadersOf,
   etagOf,
   md5Hex,
   objectAclOf,
@@ -89,7 +90,12 @@ export async function putObject(ctx: Ctx): Promise<void> {
       throw error;
     }
   }
-  sendEmpty(ctx, 200, { ETag: quoteEtag(record.etag), "Content-MD5": md5.toString("base64"), "x-oss-hash-crc64ecma": crc });
+  sendEmpty(ctx, 200, {
+    ...encryptionHeadersOf(record.headers),
+    ETag: quoteEtag(record.etag),
+    "Content-MD5": md5.toString("base64"),
+    "x-oss-hash-crc64ecma": crc,
+  });
 }
 
 export async function getObject(ctx: Ctx): Promise<void> {

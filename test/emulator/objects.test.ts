@@ -1,8 +1,10 @@
 // Object operations, checked against the service's documented behaviour: status codes, error codes, header names
 // and formats.
 import { createHash } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import http from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -552,5 +554,33 @@ describe("error documents", () => {
     expect(xmlText(text, "Code")).toBe("NoSuchBucket");
     expect(xmlTexts(text, "RequestId")).toEqual([response.headers.get("x-oss-request-id")]);
     expect(xmlText(text, "HostId")).toBe("no-such-bucket.oss-cn-hangzhou.aliyuncs.com");
+  });
+});
+
+describe("server-side encryption headers", () => {
+  it("keeps x-oss-server-side-encryption (and the KMS key id) and echoes them on PutObject, GetObject and HeadObject", async () => {
+    const sse = { "x-oss-server-side-encryption": "KMS", "x-oss-server-side-encryption-key-id": "9468da86-3509-4f8d-a61e-6eab1eac****" };
+    const put = await client.put("sse/kms.txt", Buffer.from("secret"), { headers: sse });
+    for (const res of [put.res, (await client.get("sse/kms.txt")).res, (await client.head("sse/kms.txt")).res]) {
+      expect(res.headers["x-oss-server-side-encryption"]).toBe("KMS");
+      expect(res.headers["x-oss-server-side-encryption-key-id"]).toBe(sse["x-oss-server-side-encryption-key-id"]);
+    }
+  });
+
+  it("keeps the encryption given at InitiateMultipartUpload for the completed object", async () => {
+    const init = await client.initMultipartUpload("sse/multipart.bin", { headers: { "x-oss-server-side-encryption": "AES256" } });
+    expect(init.res.headers["x-oss-server-side-encryption"]).toBe("AES256");
+    const file = join(mkdtempSync(join(tmpdir(), "oss-emulator-sse-")), "part.bin");
+    writeFileSync(file, patterned(1000));
+    const part = await client.uploadPart("sse/multipart.bin", init.uploadId, 1, file, 0, 1000);
+    expect(part.res.headers["x-oss-server-side-encryption"]).toBe("AES256");
+    await client.completeMultipartUpload("sse/multipart.bin", init.uploadId, [{ number: 1, etag: part.etag }]);
+    expect((await client.head("sse/multipart.bin")).res.headers["x-oss-server-side-encryption"]).toBe("AES256");
+  });
+
+  it("answers 400 InvalidEncryptionAlgorithmError to an algorithm the service does not offer", async () => {
+    const error = await rejectionOf(client.put("sse/bad.txt", Buffer.from("x"), { headers: { "x-oss-server-side-encryption": "DES" } }));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe("InvalidEncryptionAlgorithmError");
   });
 });
