@@ -265,13 +265,13 @@ function v4Verify(
   let first: { stringToSign: string; canonical: string } | undefined;
   for (const target of targets) {
     const seen = new Set<string>();
-    for (const emptyAsKeyOnly of readings) {
+    for (const [emptyAsKeyOnly, headers] of readings.flatMap((r) => headerReadings(request.headers).map((h) => [r, h] as const))) {
       const canonical = v4CanonicalRequest({
         method: request.method,
         resource: resourceOf(target),
         query,
         emptyAsKeyOnly,
-        headers: request.headers,
+        headers,
         additionalHeaders: additional,
         payloadHash,
       });
@@ -285,6 +285,19 @@ function v4Verify(
     }
   }
   throw errors.signatureDoesNotMatch(scope.accessKeyId, first?.stringToSign ?? "", first?.canonical);
+}
+
+// Header bytes arrive as latin1 text. A client set to `headerEncoding: latin1` sends UTF-8 bytes that way but signs
+// their UTF-8 reading (ali-oss decodes each value before signing V4), so a value with such bytes is also tried
+// decoded. Both readings are the same when every value is ASCII.
+function headerReadings(headers: IncomingHttpHeaders): IncomingHttpHeaders[] {
+  let decoded: IncomingHttpHeaders | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== "string" || !/[\x80-\xff]/.test(value)) continue;
+    decoded ??= { ...headers };
+    decoded[name] = Buffer.from(value, "latin1").toString("utf8");
+  }
+  return decoded ? [headers, decoded] : [headers];
 }
 
 function lookUp(config: AuthConfig, accessKeyId: string, token: string, now: number): KeyEntry {

@@ -3,7 +3,7 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, type OssEmulator } from "../../emulator/index.ts";
-import { clientFor, objectUrl, rejectionOf, signV1, xmlText, type Addressing, type Client } from "./helpers.ts";
+import { clientFor, objectUrl, rejectionOf, signV1, xmlText, type Addressing, type Client, type ClientOptions } from "./helpers.ts";
 
 let emulator: OssEmulator;
 
@@ -60,6 +60,16 @@ describe("addressing and signing with the official client", () => {
     const deleted = await client.delete(key);
     expect(deleted.res.status).toBe(204);
     expect((await rejectionOf(client.head(key))).status).toBe(404);
+  });
+
+  it.each(["v1", "v4"] as const)("accepts non-ASCII metadata from a client sending headers as latin1 (headerEncoding), signed %s", async (signing) => {
+    const client = clientFor(emulator, "path", signing, { headerEncoding: "latin1" } as Partial<ClientOptions>);
+    const key = `modes/latin1-${signing}.txt`;
+    const put = await client.put(key, Buffer.from("x"), { meta: { who: "Zoë 张" } });
+    expect(put.res.status).toBe(200);
+    // The bytes come back as they were sent: the UTF-8 of the value, read by the client as latin1.
+    const head = await client.head(key);
+    expect(Buffer.from(head.res.headers["x-oss-meta-who"]!, "latin1").toString("utf8")).toBe("Zoë 张");
   });
 
   it("lists buckets on the service endpoint in path style, V1 and V4", async () => {
