@@ -14,7 +14,7 @@ const STORAGE_CLASSES = new Set(["Standard", "IA", "Archive", "ColdArchive", "De
 
 /** The Content-Type of a write, `application/octet-stream` when none is given. */
 export function contentTypeOf(headers: IncomingHttpHeaders): string {
-  return headerValue(headers["content-type"]) || "application/octet-stream";
+  return sendableValue("Content-Type", headers["content-type"]) || "application/octet-stream";
 }
 
 /** Server-side encryption headers: stored and echoed as the service echoes them (the bytes are not encrypted). */
@@ -26,7 +26,7 @@ export function storedHeadersOf(headers: IncomingHttpHeaders): Record<string, st
   const stored: Record<string, string> = {};
   for (const name of [...STORED_HEADERS, ...ENCRYPTION_HEADERS]) {
     const value = headers[name];
-    if (value !== undefined) stored[name] = headerValue(value);
+    if (value !== undefined) stored[name] = sendableValue(name, value);
   }
   const algorithm = stored["x-oss-server-side-encryption"];
   if (algorithm !== undefined && !ENCRYPTION_ALGORITHMS.has(algorithm)) throw errors.invalidEncryptionAlgorithm();
@@ -47,6 +47,16 @@ export function encryptionHeadersOf(stored: Record<string, string>): Record<stri
   return echoed;
 }
 
+// What an HTTP header may not carry (RFC 9110 field-value): control characters other than tab.
+const NOT_IN_HEADER = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/** A header value kept to be sent back later; 400 InvalidArgument when it could not be sent back. */
+function sendableValue(name: string, value: string | string[] | undefined): string {
+  const text = headerValue(value);
+  if (NOT_IN_HEADER.test(text)) throw errors.invalidArgument(`The value of ${name} contains characters a header may not carry.`, name, "");
+  return text;
+}
+
 /** User metadata from `x-oss-meta-*`; names lower-case, as the service keeps them. Over 8 KB → 400. */
 export function userMetaOf(headers: IncomingHttpHeaders): Record<string, string> {
   const meta: Record<string, string> = {};
@@ -54,7 +64,7 @@ export function userMetaOf(headers: IncomingHttpHeaders): Record<string, string>
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith("x-oss-meta-")) continue;
     const short = name.slice("x-oss-meta-".length);
-    meta[short] = headerValue(value);
+    meta[short] = sendableValue(name, value);
     size += short.length + meta[short].length;
   }
   if (size > 8 * 1024) throw errors.invalidArgument("User metadata exceeds 8 KB.", "x-oss-meta-*", "");
@@ -165,6 +175,9 @@ export function objectHeaders(record: ObjectRecord, query: Query | undefined, li
       ["response-content-encoding", "content-encoding"],
     ] as const) {
       const value = query.get(param);
+      if (value !== undefined && NOT_IN_HEADER.test(value)) {
+        throw errors.invalidArgument(`${param} contains characters a header may not carry.`, param, "");
+      }
       // A URL carries any UTF-8; an HTTP header carries bytes: send the UTF-8 bytes as they are.
       if (value !== undefined) headers[header] = /[^\u0000-\u00ff]/.test(value) ? Buffer.from(value, "utf8").toString("latin1") : value;
     }

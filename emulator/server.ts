@@ -71,6 +71,10 @@ export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: Res
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // Node checks the two timeouts above this often (30 s by default, too coarse for a 20 s limit).
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      // The service takes a chunked body that also declares a Content-Length (and ignores the length); Node's
+      // strict parser refuses it before any code of ours runs. The lenient parser also lets through header
+      // values with control characters, which headers.ts refuses with a 400 of the service's.
+      insecureHTTPParser: true,
     },
     (req, res) => {
       const socket = req.socket;

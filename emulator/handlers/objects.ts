@@ -419,7 +419,8 @@ export function requireObject(ctx: Ctx): ObjectRecord {
 /** The request's declared body length, if it declares one. */
 export function contentLengthOf(ctx: Ctx): number | undefined {
   const value = ctx.req.headers["content-length"];
-  if (value === undefined) return undefined;
+  // A chunked body's length is its chunks': a Content-Length beside it is ignored, as the service ignores it.
+  if (value === undefined || ctx.req.headers["transfer-encoding"] !== undefined) return undefined;
   const length = Number(value);
   if (!Number.isSafeInteger(length) || length < 0) throw errors.invalidArgument("Content-Length is invalid.", "Content-Length", value);
   return length;
