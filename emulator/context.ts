@@ -1,6 +1,6 @@
 // One request as the handlers see it, and the ways to answer it.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import type { Principal, Target } from "./auth.ts";
+import type { AuthConfig, Principal, Target } from "./auth.ts";
 import { errorXml, errors, OssError } from "./errors.ts";
 import type { Faults } from "./faults.ts";
 import type { Store, CorsRule } from "./store.ts";
@@ -18,6 +18,8 @@ export interface EmulatorState {
   cors: boolean | CorsRule[];
   /** Host names that mean the emulator itself (not a bucket sub-domain). */
   ownHosts: Set<string>;
+  /** The keys accepted, for forms that carry their own signature (PostObject). */
+  auth: AuthConfig;
   /** Requests being handled: stopping waits for them before it closes the store and removes files. */
   inFlight: Set<Promise<void>>;
 }

@@ -98,6 +98,11 @@ export const errors = {
     new OssError(400, "InvalidRequest", "Missing required header for this request: Content-MD5"),
   invalidEncryptionAlgorithm: () =>
     new OssError(400, "InvalidEncryptionAlgorithmError", "The Encryption request you specified is not valid. Supported value: AES256/KMS/SM4."),
+  malformedPostRequest: (message: string) => new OssError(400, "MalformedPOSTRequest", message),
+  notMultipartForm: () =>
+    new OssError(400, "RequestIsNotMultiPartContent", "Bucket POST must be of the enclosure-type multipart/form-data."),
+  policyFailed: (message: string) => new OssError(403, "AccessDenied", `Invalid according to Policy: ${message}`),
+  invalidPolicyDocument: (message: string) => new OssError(400, "InvalidPolicyDocument", message),
   malformedXml: (message = "The XML you provided was not well-formed or did not validate against our published schema.") =>
     new OssError(400, "MalformedXML", message),
   entityTooLarge: () => new OssError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."),

@@ -4,7 +4,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
-import type { AuthConfig, KeyEntry } from "./auth.ts";
+import type { KeyEntry } from "./auth.ts";
 import { ConnectionGuard, resolveLimits, type ConnectionLimits } from "./connections.ts";
 import type { EmulatorState } from "./context.ts";
 import { Faults, type FaultOptions, type FaultStats } from "./faults.ts";
@@ -114,9 +114,10 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     defaultBucket: bucket,
     cors: options.cors ?? true,
     ownHosts: new Set(["localhost", "127.0.0.1", "::1", host.toLowerCase()]),
+    auth: { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) },
     inFlight: new Set(),
   };
-  const auth: AuthConfig = { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) };
+  const auth = state.auth;
 
   // One guard for both loopback servers: the limit is the process's, not each socket's.
   const guard = new ConnectionGuard(limits.maxConnections);

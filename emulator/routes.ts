@@ -43,7 +43,7 @@ function bucketOperation(method: string, query: Query): string {
       return "DeleteBucket";
     case "POST":
       if (query.has("delete")) return "DeleteMultipleObjects";
-      throw errors.notImplemented("PostObject (form upload)");
+      return "PostObject";
     default:
       throw errors.methodNotAllowed();
   }
@@ -82,6 +82,9 @@ function objectOperation(method: string, query: Query, headers: IncomingHttpHead
   }
 }
 
+/** Operations that authenticate themselves in their body (a signed form), not in headers or the URL. */
+export const SELF_AUTHENTICATING = new Set(["PostObject"]);
+
 /** Operations that read an object or a listing: what public-read lets anyone do. */
 export const READ_OPERATIONS = new Set([
   "GetObject", "HeadObject", "GetObjectMeta", "GetSymlink", "ListObjects", "ListObjectsV2",
@@ -97,7 +100,7 @@ export const WRITE_OPERATIONS = new Set([
 const BUCKET_OPERATIONS = new Set([
   "Options", "ListBuckets", "PutBucket", "DeleteBucket", "GetBucketInfo", "GetBucketLocation", "PutBucketAcl",
   "GetBucketAcl", "PutBucketCors", "GetBucketCors", "DeleteBucketCors", "ListObjects", "ListObjectsV2",
-  "ListMultipartUploads", "DeleteMultipleObjects",
+  "ListMultipartUploads", "DeleteMultipleObjects", "PostObject",
 ]);
 
 /** True for operations on an object (which must have a valid name), false for bucket- and service-level ones. */

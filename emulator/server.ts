@@ -13,14 +13,16 @@ import * as buckets from "./handlers/buckets.ts";
 import * as listing from "./handlers/listing.ts";
 import * as multipart from "./handlers/multipart.ts";
 import * as objects from "./handlers/objects.ts";
+import * as post from "./handlers/post.ts";
 import { checkObjectName, isBucketName } from "./names.ts";
-import { isObjectOperation, operationOf, READ_OPERATIONS, WRITE_OPERATIONS } from "./routes.ts";
+import { isObjectOperation, operationOf, READ_OPERATIONS, SELF_AUTHENTICATING, WRITE_OPERATIONS } from "./routes.ts";
 import type { BucketRecord, ObjectRecord } from "./store.ts";
 
 type Handler = (ctx: Ctx) => Promise<void>;
 
 const HANDLERS: Record<string, Handler> = {
   PutObject: objects.putObject,
+  PostObject: post.postObject,
   GetObject: objects.getObject,
   HeadObject: objects.getObject,
   GetObjectMeta: objects.getObjectMeta,
@@ -60,7 +62,7 @@ const HANDLERS: Record<string, Handler> = {
 const FOLLOWS_SYMLINKS = new Set(["GetObject", "HeadObject"]);
 
 // Operations with a request body, which a `reset` fault cuts off while it is arriving.
-const BODY_OPERATIONS = new Set(["PutObject", "AppendObject", "UploadPart"]);
+const BODY_OPERATIONS = new Set(["PutObject", "PostObject", "AppendObject", "UploadPart"]);
 
 /** An HTTP server answering the OSS protocol for `em`, authenticating with `auth`, within `limits`. */
 export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: ResolvedLimits, guard: ConnectionGuard): Server {
@@ -161,7 +163,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
       throw errors.noSuchBucket(target.bucket ?? "");
     }
     if (isObjectOperation(operation)) checkObjectName(target.key);
-    if (principal.kind === "anonymous") {
+    if (principal.kind === "anonymous" && !SELF_AUTHENTICATING.has(operation)) {
       let object = bucketRecord && target.key !== "" ? em.store.object(bucketRecord.name, target.key) : undefined;
       // Reading through a symlink reads its target, so the target's ACL decides, as the service decides it.
       if (bucketRecord && object?.type === "Symlink" && object.symlinkTarget !== undefined && FOLLOWS_SYMLINKS.has(operation)) {

@@ -97,6 +97,8 @@ export interface Client {
   getBucketCORS(name: string): Promise<{ rules: unknown[]; res: Res }>;
   deleteBucketCORS(name: string): Promise<{ res: Res }>;
   useBucket(name: string): Client;
+  calculatePostSignature(policy: object | string): { OSSAccessKeyId: string; Signature: string; policy: string };
+  signPostObjectPolicyV4(policy: object | string, date: Date): string;
 }
 
 /** A real ali-oss client for `emulator`, addressing it as `addressing` says, signing V1 or V4. */
