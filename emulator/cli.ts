@@ -19,6 +19,7 @@ Options:
   --idle-timeout-ms <n>      close a connection silent this long mid-request (default: 30000)
   --keep-alive-timeout-ms <n> close a kept-alive connection idle this long (default: 5000)
   --max-connections <n>      connections open at once (default: from the file limit, at most 4096)
+  --restore-delay-ms <n>     how long RestoreObject takes (default: 1000)
   --fault-delay-ms <n>       delay every answer this long (fault injection for client tests; default: 0)
   -h, --help                 show this help`;
 
@@ -46,6 +47,7 @@ export async function runEmulatorCli(
       "keep-alive-timeout-ms": { type: "string" },
       "max-connections": { type: "string" },
       "fault-delay-ms": { type: "string" },
+      "restore-delay-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -83,6 +85,8 @@ export async function runEmulatorCli(
     maxConnections: count("max-connections", values["max-connections"]),
   };
   for (const [name, value] of Object.entries(limits)) if (value !== undefined) options[name as keyof typeof limits] = value;
+  const restoreDelayMs = count("restore-delay-ms", values["restore-delay-ms"]);
+  if (restoreDelayMs !== undefined) options.restoreDelayMs = restoreDelayMs;
   const delayMs = count("fault-delay-ms", values["fault-delay-ms"]);
   if (delayMs !== undefined) options.faults = { delayMs };
 

@@ -18,6 +18,8 @@ export interface EmulatorState {
   cors: boolean | CorsRule[];
   /** Host names that mean the emulator itself (not a bucket sub-domain). */
   ownHosts: Set<string>;
+  /** How long a RestoreObject takes before the object can be read (ms). */
+  restoreDelayMs: number;
   /** The keys accepted, for forms that carry their own signature (PostObject). */
   auth: AuthConfig;
   /** Requests being handled: stopping waits for them before it closes the store and removes files. */

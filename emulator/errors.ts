@@ -103,6 +103,11 @@ export const errors = {
     new OssError(400, "RequestIsNotMultiPartContent", "Bucket POST must be of the enclosure-type multipart/form-data."),
   policyFailed: (message: string) => new OssError(403, "AccessDenied", `Invalid according to Policy: ${message}`),
   invalidPolicyDocument: (message: string) => new OssError(400, "InvalidPolicyDocument", message),
+  invalidObjectState: (key: string) =>
+    new OssError(403, "InvalidObjectState", "The operation is not valid for the object's state", [["Key", key]]),
+  operationNotSupported: (message: string) => new OssError(400, "OperationNotSupported", message),
+  restoreAlreadyInProgress: () =>
+    new OssError(409, "RestoreAlreadyInProgress", "The restore operation is in progress."),
   malformedXml: (message = "The XML you provided was not well-formed or did not validate against our published schema.") =>
     new OssError(400, "MalformedXML", message),
   entityTooLarge: () => new OssError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."),

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { headerValue } from "./auth-v1.ts";
 import { quoteEtag, type Query } from "./context.ts";
+import { restoreHeaderOf } from "./archive.ts";
 import { errors } from "./errors.ts";
 import type { Acl, ObjectAcl, ObjectRecord } from "./store.ts";
 
@@ -157,6 +158,8 @@ export function objectHeaders(record: ObjectRecord, query: Query | undefined, li
     "x-oss-storage-class": record.storageClass,
   };
   for (const [name, value] of Object.entries(record.headers)) headers[name] = value;
+  const restore = restoreHeaderOf(record);
+  if (restore !== undefined) headers["x-oss-restore"] = restore;
   for (const [name, value] of Object.entries((link ?? record).meta)) headers[`x-oss-meta-${name}`] = value;
   const tags = (link ?? record).tags;
   if (tags.length > 0) headers["x-oss-tagging-count"] = String(tags.length);

@@ -65,6 +65,8 @@ export interface OssEmulatorOptions extends ConnectionLimits {
    * service does, and a list of rules applies those.
    */
   cors?: boolean | CorsRule[];
+  /** How long RestoreObject takes before an archived object can be read (ms; default 1 000, so tests run fast). */
+  restoreDelayMs?: number;
 }
 
 export interface OssEmulator {
@@ -114,6 +116,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     defaultBucket: bucket,
     cors: options.cors ?? true,
     ownHosts: new Set(["localhost", "127.0.0.1", "::1", host.toLowerCase()]),
+    restoreDelayMs: options.restoreDelayMs ?? 1000,
     auth: { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) },
     inFlight: new Set(),
   };

@@ -75,7 +75,7 @@ function objectOperation(method: string, query: Query, headers: IncomingHttpHead
       if (query.has("uploads")) return "InitiateMultipartUpload";
       if (query.has("uploadId")) return "CompleteMultipartUpload";
       if (query.has("append")) return "AppendObject";
-      if (query.has("restore")) throw errors.notImplemented("RestoreObject");
+      if (query.has("restore")) return "RestoreObject";
       throw errors.methodNotAllowed();
     default:
       throw errors.methodNotAllowed();
@@ -94,7 +94,7 @@ export const READ_OPERATIONS = new Set([
 export const WRITE_OPERATIONS = new Set([
   "PutObject", "AppendObject", "DeleteObject", "DeleteMultipleObjects", "CopyObject", "PutSymlink",
   "InitiateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
-  "ListParts", "ListMultipartUploads",
+  "ListParts", "ListMultipartUploads", "RestoreObject",
 ]);
 
 const BUCKET_OPERATIONS = new Set([

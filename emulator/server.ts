@@ -30,6 +30,7 @@ const HANDLERS: Record<string, Handler> = {
   DeleteMultipleObjects: objects.deleteMultipleObjects,
   CopyObject: objects.copyObject,
   AppendObject: objects.appendObject,
+  RestoreObject: objects.restoreObject,
   PutObjectACL: objects.putObjectAcl,
   GetObjectACL: objects.getObjectAcl,
   PutObjectTagging: objects.putObjectTagging,

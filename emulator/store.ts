@@ -21,6 +21,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { RestoreRecord } from "./archive.ts";
 import { Blobs, type BlobRef } from "./blobs.ts";
 import { errors } from "./errors.ts";
 import { compareKeys } from "./names.ts";
@@ -69,6 +70,8 @@ export interface ObjectRecord {
   file: string;
   /** Where a small object's bytes are (see blobs.ts). */
   blob?: BlobRef;
+  /** For archive classes: the restore asked for, if any (see archive.ts). */
+  restore?: RestoreRecord;
   /** CRC-64/ECMA-182 of the bytes, decimal (x-oss-hash-crc64ecma); absent on records written before it was kept. */
   crc64?: string;
 }

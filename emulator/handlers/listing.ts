@@ -1,5 +1,6 @@
 // Listings: ListObjects (v1), ListObjectsV2 and ListBuckets, paged as the service pages them.
 import { OWNER, quoteEtag, sendXml, xmlTime, type Ctx } from "../context.ts";
+import { restoreHeaderOf } from "../archive.ts";
 import { errors } from "../errors.ts";
 import type { ObjectRecord } from "../store.ts";
 import type { XmlObject } from "../xml.ts";
@@ -144,6 +145,7 @@ function contents(record: ObjectRecord, encode: (text: string) => string, withOw
     Type: record.type,
     Size: record.size,
     StorageClass: record.storageClass,
+    RestoreInfo: restoreHeaderOf(record),
     Owner: withOwner ? OWNER : undefined,
   };
 }

@@ -7,6 +7,7 @@ import { headerValue } from "../auth-v1.ts";
 import { MAX_BLOB_SIZE } from "../blobs.ts";
 import { appendFile, readSmallBody, receiveSmall, receiveToFile, removeQuietly } from "../body.ts";
 import { evaluateConditions, evaluateRange } from "../conditions.ts";
+import { ARCHIVE_CLASSES, restoreStateOf } from "../archive.ts";
 import { combineCrc64 } from "../crc64.ts";
 import { OWNER, quoteEtag, sendEmpty, sendXml, xmlTime, type Ctx } from "../context.ts";
 import { errors, OssError } from "../errors.ts";
@@ -484,17 +485,61 @@ export function sourceRecord(ctx: Ctx, source: { bucket: string; key: string }):
     if (acl === "private") throw errors.accessDenied();
   }
   if (!record) throw errors.noSuchKey(source.key);
+  const state = restoreStateOf(record);
+  if (state === "frozen" || state === "ongoing") throw errors.invalidObjectState(source.key);
   return record;
 }
 
 function readable(ctx: Ctx): { record: ObjectRecord; link?: ObjectRecord } {
   const record = requireObject(ctx);
-  if (record.type !== "Symlink" || record.symlinkTarget === undefined) return { record };
+  if (record.type !== "Symlink" || record.symlinkTarget === undefined) return { record: thawed(ctx, record) };
   const target = ctx.em.store.object(ctx.bucket, record.symlinkTarget);
   if (!target) throw errors.symlinkTargetMissing(record.symlinkTarget);
   // The service follows one link, never a chain.
   if (target.type === "Symlink") throw errors.invalidTargetType(record.symlinkTarget);
-  return { record: target, link: record };
+  return { record: thawed(ctx, target), link: record };
+}
+
+// An archived object's bytes are readable only once restored; HEAD answers either way, as the service does.
+function thawed(ctx: Ctx, record: ObjectRecord): ObjectRecord {
+  if (ctx.method === "HEAD") return record;
+  const state = restoreStateOf(record);
+  if (state === "frozen" || state === "ongoing") throw errors.invalidObjectState(record.key);
+  return record;
+}
+
+export async function restoreObject(ctx: Ctx): Promise<void> {
+  const current = requireObject(ctx);
+  if (!ARCHIVE_CLASSES.has(current.storageClass)) {
+    throw errors.operationNotSupported("The operation is not supported for this resource: only Archive, ColdArchive and DeepColdArchive objects are restored.");
+  }
+  let days = 1;
+  const declared = contentLengthOf(ctx);
+  if ((declared ?? 0) > 0 || ctx.req.headers["transfer-encoding"] !== undefined) {
+    const document = await readXmlBody(ctx, "RestoreRequest");
+    const daysText = textOf(document, "Days");
+    if (daysText !== undefined) {
+      if (!/^\d+$/.test(daysText.trim()) || Number(daysText) < 1 || Number(daysText) > 365) throw errors.malformedXml();
+      days = Number(daysText);
+    }
+    const tier = textOf(childOf(document, "JobParameters") ?? { name: "", children: [], text: "" }, "Tier");
+    if (tier !== undefined && !["Expedited", "Standard", "Bulk"].includes(tier.trim())) throw errors.malformedXml();
+  }
+  let status = 202;
+  await ctx.em.store.mutate(ctx.bucket, ctx.key, async (record) => {
+    if (!record) throw errors.noSuchKey(ctx.key);
+    const now = Date.now();
+    const state = restoreStateOf(record, now);
+    if (state === "ongoing") throw errors.restoreAlreadyInProgress();
+    if (state === "restored") {
+      // Restoring a restored object again extends how long its copy stays.
+      status = 200;
+      return { ...record, restore: { readyAt: record.restore!.readyAt, expiresAt: now + days * 86_400_000 } };
+    }
+    const readyAt = now + ctx.em.restoreDelayMs;
+    return { ...record, restore: { readyAt, expiresAt: readyAt + days * 86_400_000 } };
+  });
+  sendEmpty(ctx, status);
 }
 
 async function updateObject(ctx: Ctx, change: (record: ObjectRecord) => ObjectRecord): Promise<void> {

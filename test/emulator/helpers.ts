@@ -97,6 +97,7 @@ export interface Client {
   getBucketCORS(name: string): Promise<{ rules: unknown[]; res: Res }>;
   deleteBucketCORS(name: string): Promise<{ res: Res }>;
   useBucket(name: string): Client;
+  restore(name: string, options?: { type?: string; Days?: number; JobParameters?: string }): Promise<{ res: Res }>;
   calculatePostSignature(policy: object | string): { OSSAccessKeyId: string; Signature: string; policy: string };
   signPostObjectPolicyV4(policy: object | string, date: Date): string;
 }
