@@ -3,11 +3,11 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Target } from "./auth.ts";
 import type { Query } from "./context.ts";
 import { errors } from "./errors.ts";
+import { SUBRESOURCE_OPERATIONS, subresourceOperation } from "./handlers/subresources.ts";
 
 // Sub-resources the service has and the emulator does not: answered 501 rather than mistaken for a listing.
 const UNSUPPORTED_BUCKET = [
-  "lifecycle", "logging", "website", "referer", "policy", "versioning", "versions", "encryption", "replication",
-  "inventory", "worm", "tagging", "stat", "requestPayment", "transferAcceleration", "qos", "resourceGroup",
+  "versions", "replication", "worm", "transferAcceleration", "qos", "resourceGroup",
 ];
 
 /** The operation of a request; 405 or 501 when there is none the emulator answers. */
@@ -22,6 +22,8 @@ export function operationOf(method: string, target: Target, query: Query, header
 }
 
 function bucketOperation(method: string, query: Query): string {
+  const kept = subresourceOperation(method, (name) => query.has(name));
+  if (kept) return kept;
   const unsupported = UNSUPPORTED_BUCKET.find((name) => query.has(name));
   switch (method) {
     case "PUT":
@@ -100,7 +102,7 @@ export const WRITE_OPERATIONS = new Set([
 const BUCKET_OPERATIONS = new Set([
   "Options", "ListBuckets", "PutBucket", "DeleteBucket", "GetBucketInfo", "GetBucketLocation", "PutBucketAcl",
   "GetBucketAcl", "PutBucketCors", "GetBucketCors", "DeleteBucketCors", "ListObjects", "ListObjectsV2",
-  "ListMultipartUploads", "DeleteMultipleObjects", "PostObject",
+  "ListMultipartUploads", "DeleteMultipleObjects", "PostObject", ...SUBRESOURCE_OPERATIONS,
 ]);
 
 /** True for operations on an object (which must have a valid name), false for bucket- and service-level ones. */

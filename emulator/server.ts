@@ -14,6 +14,7 @@ import * as listing from "./handlers/listing.ts";
 import * as multipart from "./handlers/multipart.ts";
 import * as objects from "./handlers/objects.ts";
 import * as post from "./handlers/post.ts";
+import { handleSubresource, SUBRESOURCE_OPERATIONS } from "./handlers/subresources.ts";
 import { checkObjectName, isBucketName } from "./names.ts";
 import { isObjectOperation, operationOf, READ_OPERATIONS, SELF_AUTHENTICATING, WRITE_OPERATIONS } from "./routes.ts";
 import type { BucketRecord, ObjectRecord } from "./store.ts";
@@ -57,6 +58,7 @@ const HANDLERS: Record<string, Handler> = {
   PutBucketCors: buckets.putBucketCors,
   GetBucketCors: buckets.getBucketCors,
   DeleteBucketCors: buckets.deleteBucketCors,
+  ...Object.fromEntries(SUBRESOURCE_OPERATIONS.map((name) => [name, handleSubresource])),
 };
 
 // Operations that read a symlink's target rather than the link itself.

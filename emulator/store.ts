@@ -47,6 +47,8 @@ export interface BucketRecord {
   storageClass: string;
   /** null: no rules were put (the emulator's `cors` option then decides). */
   cors: CorsRule[] | null;
+  /** Sub-resource documents as put (lifecycle, policy, `inventory:<id>` …), kept and returned, not acted on. */
+  subresources?: Record<string, string>;
 }
 
 export interface ObjectRecord {

@@ -432,6 +432,15 @@ export const MAX_XML_BODY = 2 * 1024 * 1024;
 
 /** Reads, checks (Content-MD5) and parses a small XML request body whose root must be `root`. */
 export async function readXmlBody(ctx: Ctx, root: string, options: { md5Required?: boolean } = {}): Promise<XmlElement> {
+  return (await readXmlDocument(ctx, root, options)).document;
+}
+
+/** As readXmlBody, with the document's text as sent. */
+export async function readXmlDocument(
+  ctx: Ctx,
+  root: string,
+  options: { md5Required?: boolean } = {},
+): Promise<{ document: XmlElement; text: string }> {
   const declared = contentLengthOf(ctx);
   if (declared !== undefined && declared > MAX_XML_BODY) throw errors.malformedXml("The XML you provided is too large.");
   const { text, md5 } = await readSmallBody(ctx.req, MAX_XML_BODY);
@@ -445,7 +454,7 @@ export async function readXmlBody(ctx: Ctx, root: string, options: { md5Required
     throw error;
   }
   if (document.name !== root) throw errors.malformedXml();
-  return document;
+  return { document, text };
 }
 
 /** With `encoding-type=url`, the encoder for names in the answer; 400 for any other encoding type. */
