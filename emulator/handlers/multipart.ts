@@ -2,6 +2,8 @@
 import { createHash } from "node:crypto";
 import { headerValue } from "../auth-v1.ts";
 import { writeFileSync } from "node:fs";
+import { link } from "node:fs/promises";
+import { rangesOf } from "../segments.ts";
 import { concatenateFiles, receiveToFile, removeQuietly, type WrittenBody } from "../body.ts";
 import { evaluateConditions } from "../conditions.ts";
 import { combineCrc64, crc64 } from "../crc64.ts";
@@ -106,7 +108,7 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
     writeFileSync(path, bytes, { flag: "wx" });
     body = { size: bytes.length, md5: createHash("md5").update(bytes).digest(), crc64: crc64(bytes) };
   } else {
-    body = await concatenateFiles(end < start ? [] : [{ path: em.store.dataPath(source.bucket, from), start, end }], path);
+    body = await concatenateFiles(end < start ? [] : rangesOf(em.store.dataFiles(source.bucket, from), start, end), path);
   }
   const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file, crc64: body.crc64 };
   try {
@@ -153,17 +155,28 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       parts.push(part);
     }
     for (const part of parts.slice(0, -1)) if (part.size < MIN_PART_SIZE) throw errors.entityTooSmall();
-    const { file, path } = em.store.newDataFile(bucket, key);
-    const body = await concatenateFiles(
-      parts.map((p) => ({ path: em.uploads.partPath(upload, p) })),
-      path,
-    );
+    // The parts become the object's files by hard links: nothing is copied, and until the record is journaled
+    // the links are files no record names (swept at the next start), so the object appears whole or not at all.
+    const segments: Array<{ file: string; size: number }> = [];
+    const linked: string[] = [];
+    try {
+      for (const part of parts) {
+        const { file, path } = em.store.newDataFile(bucket, key);
+        await link(em.uploads.partPath(upload, part), path);
+        linked.push(path);
+        segments.push({ file, size: part.size });
+      }
+    } catch (error) {
+      for (const path of linked) await removeQuietly(path);
+      throw error;
+    }
+    const size = segments.reduce((total, s) => total + s.size, 0);
     // The service's multipart ETag: the MD5 of the parts' binary MD5s, then "-" and the number of parts.
     const digest = createHash("md5");
     for (const part of parts) digest.update(Buffer.from(part.etag, "hex"));
     const record: ObjectRecord = {
       key,
-      size: body.size,
+      size,
       etag: `${etagOf(digest.digest())}-${parts.length}`,
       lastModified: Date.now(),
       type: "Multipart",
@@ -173,13 +186,14 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       acl: upload.record.acl,
       tags: upload.record.tags,
       storageClass: upload.record.storageClass,
-      file,
+      file: "",
+      segments,
       ...withCrc(composedCrc(parts)),
     };
     try {
       await em.store.mutate(bucket, key, async () => record);
     } catch (error) {
-      await removeQuietly(path);
+      for (const path of linked) await removeQuietly(path);
       throw error;
     }
     result = record;

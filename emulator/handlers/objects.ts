@@ -1,11 +1,11 @@
 // Object operations: put, get, head, delete, copy, append, meta, ACL, tagging, symlinks.
-import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { copyFile, truncate } from "node:fs/promises";
 import type { OutgoingHttpHeaders } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { headerValue } from "../auth-v1.ts";
 import { MAX_BLOB_SIZE } from "../blobs.ts";
-import { appendFile, readSmallBody, receiveSmall, receiveToFile, removeQuietly } from "../body.ts";
+import { appendFile, concatenateFiles, readSmallBody, receiveSmall, receiveToFile, removeQuietly } from "../body.ts";
+import { openSegments, readSegments, streamSegments, type OpenSegments } from "../segments.ts";
 import { evaluateConditions, evaluateRange } from "../conditions.ts";
 import { ARCHIVE_CLASSES, restoreStateOf } from "../archive.ts";
 import { combineCrc64 } from "../crc64.ts";
@@ -143,31 +143,29 @@ export async function getObject(ctx: Ctx): Promise<void> {
     }
     // Opened synchronously right after the lookup: no other request can replace the object in between, and an
     // open file stays readable even when a later write removes it.
-    let fd: number;
+    let files: OpenSegments;
     try {
-      fd = openSync(em.store.dataPath(bucket, record), "r");
+      files = openSegments(em.store.dataFiles(bucket, record));
     } catch (error) {
       if (isMissing(error) && attempt < OPEN_ATTEMPTS) continue;
       throw error;
     }
     if (ctx.resetAfterBytes !== undefined) {
-      await resetMidBody(ctx, fd, start, length, status, headers);
+      const buffer = Buffer.alloc(resetCount(ctx.resetAfterBytes, length));
+      readSegments(files, buffer, start);
+      await resetAfter(ctx, buffer, status, headers);
       return;
     }
     if (length <= SMALL_READ) {
       const buffer = Buffer.allocUnsafe(length);
-      try {
-        readFully(fd, buffer, start);
-      } finally {
-        closeSync(fd);
-      }
+      readSegments(files, buffer, start);
       res.writeHead(status, headers);
       res.end(buffer);
       return;
     }
     res.writeHead(status, headers);
-    // A client that goes away mid-body ends the pipeline early; the stream closes the file either way.
-    await pipeline(createReadStream("", { fd, start, end, autoClose: true }), res).catch(() => undefined);
+    // A client that goes away mid-body ends the pipeline early; the stream closes the files either way.
+    await pipeline(streamSegments(files, start, end), res).catch(() => undefined);
     return;
   }
 }
@@ -233,20 +231,26 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     let path: string | undefined;
     if (!sameObject && sourceBlob) {
       blob = em.store.writeBlob(bucket, em.store.readBlob(source.bucket, from, 0, from.size));
-    } else if (!sameObject && from.file !== "") {
-      // copyFile streams in the kernel (or clones where the file system can); nothing passes through memory.
+    } else if (!sameObject && (from.file !== "" || from.segments)) {
+      // copyFile streams in the kernel (or clones where the file system can); nothing passes through memory. A
+      // segmented object becomes one file in the copy, as the service's copy is a new object.
       ({ file, path } = em.store.newDataFile(bucket, key));
       try {
-        await copyFile(em.store.dataPath(source.bucket, from), path);
-        await truncate(path, from.size);
+        if (from.segments) {
+          await concatenateFiles(em.store.dataFiles(source.bucket, from), path);
+        } else {
+          await copyFile(em.store.dataPath(source.bucket, from), path);
+          await truncate(path, from.size);
+        }
       } catch (error) {
         await removeQuietly(path);
         if (isMissing(error) && attempt < OPEN_ATTEMPTS) continue;
         throw error;
       }
     }
+    const { segments: _segments, ...copied } = fromFields;
     const record: ObjectRecord = {
-      ...fromFields,
+      ...(sameObject ? fromFields : copied),
       key,
       lastModified: Date.now(),
       ...(directive === "REPLACE" ? replaced : {}),
@@ -565,23 +569,6 @@ function directiveOf(value: string, name: string): "COPY" | "REPLACE" {
   throw errors.invalidArgument(`${name} is invalid.`, name, value);
 }
 
-async function resetMidBody(
-  ctx: Ctx,
-  fd: number,
-  start: number,
-  length: number,
-  status: number,
-  headers: OutgoingHttpHeaders,
-): Promise<void> {
-  const buffer = Buffer.alloc(resetCount(ctx.resetAfterBytes ?? 0, length));
-  try {
-    readFully(fd, buffer, start);
-  } finally {
-    closeSync(fd);
-  }
-  await resetAfter(ctx, buffer, status, headers);
-}
-
 // How much of a body of `length` bytes a reset fault lets through: as configured, or half; never all of it.
 function resetCount(requested: number, length: number): number {
   return Math.max(0, Math.min(length - 1, requested >= 0 ? requested : Math.floor(length / 2)));
@@ -592,15 +579,6 @@ async function resetAfter(ctx: Ctx, part: Buffer, status: number, headers: Outgo
   ctx.res.writeHead(status, headers);
   await new Promise<void>((resolve) => ctx.res.write(part, () => resolve()));
   ctx.req.socket.resetAndDestroy();
-}
-
-function readFully(fd: number, buffer: Buffer, position: number): void {
-  let offset = 0;
-  while (offset < buffer.length) {
-    const read = readSync(fd, buffer, offset, buffer.length - offset, position + offset);
-    if (read === 0) throw new Error("The data file is shorter than its record.");
-    offset += read;
-  }
 }
 
 function isMissing(error: unknown): boolean {
