@@ -43,6 +43,8 @@ export function resolveLimits(limits: ConnectionLimits = {}): ResolvedLimits {
   }
   if (resolved.maxConnections < 1) throw new Error("maxConnections must be at least 1.");
   if (resolved.headersTimeoutMs === 0) throw new Error("headersTimeoutMs must be more than 0: without it, silent connections stay open for good.");
+  // Node refuses a headers timeout longer than the whole request's: the shorter one is what a client gets anyway.
+  if (resolved.requestTimeoutMs > 0) resolved.headersTimeoutMs = Math.min(resolved.headersTimeoutMs, resolved.requestTimeoutMs);
   return resolved;
 }
 

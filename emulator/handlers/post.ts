@@ -41,6 +41,7 @@ export async function postObject(ctx: Ctx): Promise<void> {
   let policy: Policy | undefined;
   let headers: IncomingHttpHeaders = {};
   let receiving: Promise<WrittenBody> | undefined;
+  let stream: PassThrough | undefined;
   const onFile = async (part: FilePart): Promise<FileSink> => {
     const fields = part.fields;
     key = (fields.get("key") ?? "").replace(/\$\{filename\}/g, part.filename);
@@ -52,15 +53,16 @@ export async function postObject(ctx: Ctx): Promise<void> {
     if (headers["content-type"] === undefined && part.contentType !== "") headers["content-type"] = part.contentType;
     if (policy) checkConditions(policy, bucket, key, fields, undefined);
     const target = em.store.newDataFile(bucket, key);
-    const stream = new PassThrough();
-    receiving = receiveToFile(stream, target.path, { maxSize: MAX_PUT_SIZE });
+    stream = new PassThrough();
+    const sink = stream;
+    receiving = receiveToFile(sink, target.path, { maxSize: MAX_PUT_SIZE });
     receiving.catch(() => undefined);
     return {
       write: async (chunk) => {
-        if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once("drain", resolve));
+        if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", resolve));
       },
       end: async () => {
-        stream.end();
+        sink.end();
         written = { ...(await receiving!), ...target };
       },
     };
@@ -68,6 +70,8 @@ export async function postObject(ctx: Ctx): Promise<void> {
   try {
     await readForm(req, boundary, onFile);
   } catch (error) {
+    // A form cut off mid-file: the file's stream never ends by itself; destroying it removes the partial file.
+    if (!written) stream?.destroy();
     await receiving?.catch(() => undefined);
     if (written) await removeQuietly(written.path);
     throw error;

@@ -1,6 +1,9 @@
 // PostObject, the browser form upload: the policy's conditions and the signature over it decide, as the service
 // documents (V1: OSSAccessKeyId + Signature; V4: x-oss-credential, x-oss-date, x-oss-signature). Signatures come
 // from ali-oss's own calculatePostSignature and signPostObjectPolicyV4.
+import { readdir } from "node:fs/promises";
+import net from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
 import { clientFor, patterned, rejectionOf, xmlText, type Client } from "./helpers.ts";
@@ -124,6 +127,28 @@ describe("PostObject with a V4 policy", () => {
     expect((await client.get("forms/v4.txt")).content.toString()).toBe("signed v4");
     const tampered = await postForm({ ...fields, key: "forms/v4-tampered.txt", "x-oss-signature": "0".repeat(64) }, Buffer.from("x"));
     expect(tampered.status).toBe(403);
+  });
+});
+
+describe("PostObject cut off mid-file", () => {
+  it("keeps no part of the file, and goes on serving", async () => {
+    const dataDir = join(emulator.dataDir, "buckets", "open-forms", "data");
+    const files = async () => (await readdir(dataDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+    const before = await files();
+    const boundary = "cut-off-boundary";
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\ncut.bin\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.bin"\r\n\r\n`;
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(emulator.port, "127.0.0.1", () => {
+        socket.write(
+          `POST /open-forms HTTP/1.1\r\nHost: 127.0.0.1:${emulator.port}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n${head}`,
+        );
+        socket.write(patterned(512 * 1024), () => setTimeout(() => socket.destroy(), 100));
+      });
+      socket.on("error", () => undefined);
+      socket.on("close", () => resolve());
+    });
+    await expect.poll(files, { timeout: 15_000 }).toBe(before);
+    expect((await rejectionOf(clientFor(emulator).useBucket("open-forms").head("cut.bin"))).status).toBe(404);
   });
 });
 
