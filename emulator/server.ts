@@ -8,6 +8,7 @@ import { authenticate, type AuthConfig } from "./auth.ts";
 import type { ConnectionGuard, ResolvedLimits } from "./connections.ts";
 import { Query, sendEmpty, sendError, type Ctx, type EmulatorState } from "./context.ts";
 import { corsHeaders, preflight, rulesFor } from "./cors.ts";
+import { anonymousDecision, policyResource } from "./policy.ts";
 import { errors } from "./errors.ts";
 import * as buckets from "./handlers/buckets.ts";
 import * as listing from "./handlers/listing.ts";
@@ -60,6 +61,9 @@ const HANDLERS: Record<string, Handler> = {
   DeleteBucketCors: buckets.deleteBucketCors,
   ...Object.fromEntries(SUBRESOURCE_OPERATIONS.map((name) => [name, handleSubresource])),
 };
+
+// Operations whose policy action has another name than the operation.
+const POLICY_ACTIONS: Record<string, string> = { HeadObject: "GetObject", GetObjectMeta: "GetObject", ListObjectsV2: "ListObjects" };
 
 // Operations that read a symlink's target rather than the link itself.
 const FOLLOWS_SYMLINKS = new Set(["GetObject", "HeadObject"]);
@@ -172,7 +176,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
       if (bucketRecord && object?.type === "Symlink" && object.symlinkTarget !== undefined && FOLLOWS_SYMLINKS.has(operation)) {
         object = em.store.object(bucketRecord.name, object.symlinkTarget) ?? object;
       }
-      authorizeAnonymous(operation, bucketRecord, object);
+      authorizeAnonymous(operation, bucketRecord, object, object?.key ?? target.key);
     }
     const ctx: Ctx = {
       req,
@@ -214,8 +218,13 @@ async function waitUnlessGone(res: ServerResponse, ms: number): Promise<boolean>
 }
 
 // Anonymous callers may read what public-read opens and write what public-read-write opens; nothing else.
-function authorizeAnonymous(operation: string, bucket: BucketRecord | undefined, object: ObjectRecord | undefined): void {
+function authorizeAnonymous(operation: string, bucket: BucketRecord | undefined, object: ObjectRecord | undefined, key: string): void {
   if (!bucket) throw errors.accessDenied("Anonymous access is forbidden for this operation.");
+  // A bucket policy's explicit Deny wins over everything, its Allow over the ACL.
+  const action = `oss:${POLICY_ACTIONS[operation] ?? operation}`;
+  const decision = anonymousDecision(bucket.subresources?.policy, action, policyResource(bucket.name, key));
+  if (decision === "deny") throw errors.accessDenied("You have no right to access this object because of bucket policy.");
+  if (decision === "allow") return;
   const acl = object && object.acl !== "default" ? object.acl : bucket.acl;
   if (READ_OPERATIONS.has(operation) && acl !== "private") return;
   if (WRITE_OPERATIONS.has(operation) && bucket.acl === "public-read-write") return;

@@ -1,7 +1,7 @@
 // Bucket sub-resources the emulator keeps and returns as given (lifecycle, tagging, website, referer, logging,
 // encryption, policy, request payment, inventory, versioning), so that code configuring a bucket runs locally
-// as against the service; GetBucketStat counts what the bucket holds. What is stored here is not acted on
-// (no lifecycle rule expires anything, no policy is enforced): the README's server section says so.
+// as against the service; GetBucketStat counts what the bucket holds. Most of what is stored here is not acted
+// on (the README's server section says which); a policy is, for anonymous requests (see policy.ts).
 import { readSmallBody } from "../body.ts";
 import { sendEmpty, sendXml, type Ctx } from "../context.ts";
 import { errors, OssError } from "../errors.ts";

@@ -73,6 +73,35 @@ describe("bucket sub-resources", () => {
     expect((await oss.getBucketVersioning!(emulator.bucket)).versionStatus).toBe("Enabled");
   });
 
+  it("applies a policy's Allow and Deny of GetObject to anonymous readers, over the ACL", async () => {
+    const owner = clientFor(emulator);
+    await owner.putBucket("policed");
+    const policed = clientFor(emulator).useBucket("policed");
+    await policed.put("public/a.txt", Buffer.from("shared"));
+    await policed.put("private/b.txt", Buffer.from("kept"));
+    const anonymous = (key: string, bucket = "policed") => fetch(`${emulator.endpoint}/${bucket}/${key}`);
+    expect((await anonymous("public/a.txt")).status).toBe(403);
+    await oss.putBucketPolicy!("policed", {
+      Version: "1",
+      Statement: [{ Effect: "Allow", Action: ["oss:GetObject"], Principal: ["*"], Resource: ["acs:oss:*:*:policed/public/*"] }],
+    });
+    const allowed = await anonymous("public/a.txt");
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toBe("shared");
+    expect((await anonymous("private/b.txt")).status).toBe(403);
+
+    await owner.putBucket("open-but-policed", { acl: "public-read" });
+    const open = clientFor(emulator).useBucket("open-but-policed");
+    await open.put("secret/c.txt", Buffer.from("no"));
+    await open.put("fine.txt", Buffer.from("yes"));
+    await oss.putBucketPolicy!("open-but-policed", {
+      Version: "1",
+      Statement: [{ Effect: "Deny", Action: ["oss:Get*"], Principal: ["*"], Resource: ["acs:oss:*:*:open-but-policed/secret/*"] }],
+    });
+    expect((await anonymous("secret/c.txt", "open-but-policed")).status).toBe(403);
+    expect((await anonymous("fine.txt", "open-but-policed")).status).toBe(200);
+  });
+
   it("counts objects and bytes in GetBucketStat", async () => {
     const fresh = await startOssEmulator();
     try {
