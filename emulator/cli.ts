@@ -20,6 +20,7 @@ Options:
   --keep-alive-timeout-ms <n> close a kept-alive connection idle this long (default: 5000)
   --max-connections <n>      connections open at once (default: from the file limit, at most 4096)
   --restore-delay-ms <n>     how long RestoreObject takes (default: 1000)
+  --lifecycle-interval-ms <n> how often lifecycle rules are applied (default: 60000; 0: never)
   --fault-delay-ms <n>       delay every answer this long (fault injection for client tests; default: 0)
   -h, --help                 show this help`;
 
@@ -48,6 +49,7 @@ export async function runEmulatorCli(
       "max-connections": { type: "string" },
       "fault-delay-ms": { type: "string" },
       "restore-delay-ms": { type: "string" },
+      "lifecycle-interval-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -87,6 +89,8 @@ export async function runEmulatorCli(
   for (const [name, value] of Object.entries(limits)) if (value !== undefined) options[name as keyof typeof limits] = value;
   const restoreDelayMs = count("restore-delay-ms", values["restore-delay-ms"]);
   if (restoreDelayMs !== undefined) options.restoreDelayMs = restoreDelayMs;
+  const lifecycleIntervalMs = count("lifecycle-interval-ms", values["lifecycle-interval-ms"]);
+  if (lifecycleIntervalMs !== undefined) options.lifecycleIntervalMs = lifecycleIntervalMs;
   const delayMs = count("fault-delay-ms", values["fault-delay-ms"]);
   if (delayMs !== undefined) options.faults = { delayMs };
 

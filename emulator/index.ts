@@ -8,6 +8,7 @@ import type { KeyEntry } from "./auth.ts";
 import { ConnectionGuard, resolveLimits, type ConnectionLimits } from "./connections.ts";
 import type { EmulatorState } from "./context.ts";
 import { Faults, type FaultOptions, type FaultStats } from "./faults.ts";
+import { applyLifecycle } from "./lifecycle.ts";
 import { isBucketName } from "./names.ts";
 import { createOssServer } from "./server.ts";
 import { Store, type CorsRule } from "./store.ts";
@@ -67,6 +68,10 @@ export interface OssEmulatorOptions extends ConnectionLimits {
   cors?: boolean | CorsRule[];
   /** How long RestoreObject takes before an archived object can be read (ms; default 1 000, so tests run fast). */
   restoreDelayMs?: number;
+  /** The clock lifecycle rules are applied on (ms since the epoch; default Date.now), so that tests can move it. */
+  clock?: () => number;
+  /** How often lifecycle rules are applied in the background (ms; default 60 000; 0: only by applyLifecycle()). */
+  lifecycleIntervalMs?: number;
 }
 
 export interface OssEmulator {
@@ -84,6 +89,8 @@ export interface OssEmulator {
   setFaults(faults: FaultOptions): void;
   /** How many faults were injected since the fault options were last set. */
   faultStats(): FaultStats;
+  /** Applies every bucket's lifecycle rules now, on the emulator's clock; resolves with how many objects and uploads it removed. */
+  applyLifecycle(): Promise<number>;
   /** Stops listening, closes open connections, and removes the data folder if the emulator made it. */
   stop(): Promise<void>;
 }
@@ -128,6 +135,13 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
   const port = servers.port;
   const endpointHost = ["127.0.0.1", "::1", "localhost", "0.0.0.0", "::"].includes(host) ? "localhost" : host;
   let stopped: Promise<void> | undefined;
+  const clock = options.clock ?? Date.now;
+  // One sweep at a time: a slow one is not started again on top of itself.
+  let sweeping: Promise<number> | undefined;
+  const sweep = () => (sweeping ??= applyLifecycle(state, clock()).finally(() => (sweeping = undefined)));
+  const interval = options.lifecycleIntervalMs ?? 60_000;
+  const timer = interval > 0 ? setInterval(() => void sweep().catch((error: unknown) => console.error("oss-emulator: applying lifecycle rules failed:", error)), interval) : undefined;
+  timer?.unref();
   return {
     endpoint: `http://${endpointHost.includes(":") ? `[${endpointHost}]` : endpointHost}:${port}`,
     port,
@@ -138,8 +152,11 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     dataDir,
     setFaults: (next) => faults.set(next),
     faultStats: () => faults.stats(),
+    applyLifecycle: () => sweep(),
     stop: () => {
       stopped ??= (async () => {
+        if (timer) clearInterval(timer);
+        await sweeping?.catch(() => undefined);
         await Promise.all(servers.list.map(close));
         // Closing dropped every connection; handlers still running notice and end. Wait for them, so that none
         // writes into the store after it closed (or into the folder after it was removed).

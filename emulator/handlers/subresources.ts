@@ -1,7 +1,8 @@
 // Bucket sub-resources the emulator keeps and returns as given (lifecycle, tagging, website, referer, logging,
 // encryption, policy, request payment, inventory, versioning), so that code configuring a bucket runs locally
 // as against the service; GetBucketStat counts what the bucket holds. Most of what is stored here is not acted
-// on (the README's server section says which); a policy is, for anonymous requests (see policy.ts).
+// on (the README's server section says which); a policy is, for anonymous requests (see policy.ts), and
+// lifecycle expirations are (see lifecycle.ts).
 import { readSmallBody } from "../body.ts";
 import { sendEmpty, sendXml, type Ctx } from "../context.ts";
 import { errors, OssError } from "../errors.ts";

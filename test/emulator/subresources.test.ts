@@ -73,6 +73,32 @@ describe("bucket sub-resources", () => {
     expect((await oss.getBucketVersioning!(emulator.bucket)).versionStatus).toBe("Enabled");
   });
 
+  it("applies lifecycle expiration and upload aborts on the server's clock", async () => {
+    let now = Date.now();
+    const timed = await startOssEmulator({ clock: () => now, lifecycleIntervalMs: 0 });
+    try {
+      const client = clientFor(timed);
+      const calls = client as unknown as Record<string, Call>;
+      await client.put("logs/old.txt", Buffer.from("old"));
+      await client.put("logs/tagged.txt", Buffer.from("t"), { headers: { "x-oss-tagging": "keep=no" } });
+      await client.put("docs/kept.txt", Buffer.from("kept"));
+      const { uploadId } = await client.initMultipartUpload("logs/pending.bin");
+      await calls.putBucketLifecycle!(timed.bucket, [
+        { id: "logs", prefix: "logs/", status: "Enabled", expiration: { days: 30 }, abortMultipartUpload: { days: 7 } },
+        { id: "off", prefix: "docs/", status: "Disabled", expiration: { days: 1 } },
+      ]);
+      expect(await timed.applyLifecycle()).toBe(0);
+      now += 31 * 86_400_000;
+      expect(await timed.applyLifecycle()).toBe(3);
+      expect((await rejectionOf(client.head("logs/old.txt"))).status).toBe(404);
+      expect((await rejectionOf(client.head("logs/tagged.txt"))).status).toBe(404);
+      expect((await client.get("docs/kept.txt")).content.toString()).toBe("kept");
+      expect((await rejectionOf(client.listParts("logs/pending.bin", uploadId, {}, {}))).code).toBe("NoSuchUpload");
+    } finally {
+      await timed.stop();
+    }
+  });
+
   it("applies a policy's Allow and Deny of GetObject to anonymous readers, over the ACL", async () => {
     const owner = clientFor(emulator);
     await owner.putBucket("policed");
