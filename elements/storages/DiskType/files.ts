@@ -2,14 +2,18 @@
 // ETag. Reads and writes go straight through a FileHandle rather than fs streams over it, whose references would
 // keep the handle from closing when the stream is not destroyed.
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { constants, createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { StorageFailure } from "../Meta/index.ts";
 import type { UploadBody } from "../Meta/index.ts";
 import { Readable } from "node:stream";
 import { fingerprintOf } from "./sidecar.ts";
+import { NO_FOLLOW, type FileHandle } from "./confine.ts";
 
-export type FileHandle = Awaited<ReturnType<typeof open>>;
+export type { FileHandle } from "./confine.ts";
+
+// A new file, never an existing one, and never through a link in the last place.
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW;
 
 /** What `writeFileFrom` wrote. */
 export interface Written {
@@ -25,6 +29,8 @@ export interface WriteOptions {
   signal: AbortSignal | undefined;
   /** Flush the file to the disk before returning. */
   fsync: boolean;
+  /** Called with the new file open, before a byte is written: throws when it is not where it must be. */
+  placed?: (handle: FileHandle) => Promise<void>;
 }
 
 /** Bytes per read of a file. */
@@ -38,8 +44,9 @@ const SLICE_BYTES = 256 * 1024;
  */
 export async function writeFileFrom(body: UploadBody | { kind: "chunks"; chunks: AsyncIterable<Buffer> }, path: string, options: WriteOptions): Promise<Written> {
   const hash = createHash("md5");
-  const handle = await open(path, "wx");
+  const handle = await open(path, WRITE_FLAGS);
   try {
+    await options.placed?.(handle);
     let size: number;
     if (body.kind === "buffer") {
       size = await writeChunks(slices(body.data), handle, hash, options);

@@ -3,7 +3,7 @@
 // renamed into place); names stay inside the folder; signed URLs are served by a request handler of its own.
 import type { BigIntStats } from "node:fs";
 import { constants } from "node:fs";
-import { mkdir, open, realpath, rename, rm, stat, unlink } from "node:fs/promises";
+import { lstat, mkdir, open, realpath, rename, rm, unlink } from "node:fs/promises";
 import type { RequestListener } from "node:http";
 import { basename, dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -16,7 +16,8 @@ import { createRequestListener, startServer, type DiskServer, type OpenedObject,
 import { Layout, diskNameProblem } from "./layout.ts";
 import { decodeCursor, encodeCursor, listNames } from "./listing.ts";
 import { KeyedLock } from "./locks.ts";
-import { fingerprintOf, readSidecar, serializeSidecar, type Sidecar } from "./sidecar.ts";
+import { fingerprintOf, readSidecar, writeSidecar, type Sidecar } from "./sidecar.ts";
+import { NO_FOLLOW, isLinkError, realPathOf } from "./confine.ts";
 import { signedQuery } from "./signing.ts";
 import { fileChunks, fileStream, md5Of, writeFileFrom, type FileHandle } from "./files.ts";
 
@@ -25,9 +26,10 @@ export type { DiskServer, ServeOptions } from "./handler.ts";
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 // Opening a FIFO or device that someone put into the folder must not block a thread of the pool.
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
-// Facts are rewritten in place; a link put where they belong is not followed.
-const SIDECAR_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0);
+// The path opened is already resolved: a link that appears there since is refused, not followed.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | NO_FOLLOW;
+/** Unfinished files of a live process (or of one that cannot be told) are removed at start after this long. */
+const DEFAULT_PARTIAL_TIMEOUT_SECONDS = 3600;
 
 /** Disk storage (`storages.DiskType`): objects as files under `directory`. A custom Type extends it and adds methods. */
 export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends Storage<Config> {
@@ -90,9 +92,9 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     const layout = await this.#ready();
     // Whether the object's folder exists inside the storage is asked while the bytes go down: it changes nothing.
     const folderReady = this.#leadsInside(layout, dirname(layout.dataPath(name)));
-    const temporary = layout.partialPath();
+    const temporary = await layout.partialPath();
     try {
-      const written = await writeFileFrom(body, temporary, { progress: request.progress, signal: request.signal, fsync: this.config.fsync === true });
+      const written = await writeFileFrom(body, temporary, { progress: request.progress, signal: request.signal, fsync: this.config.fsync === true, placed: placedIn(layout, temporary) });
       // Last chance to stop: after this the object replaces the old one, and an abort changes nothing.
       request.signal?.throwIfAborted();
       await this.#commit(layout, name, temporary, { contentType: request.contentType, meta: request.meta, etag: written.etag, fingerprint: written.fingerprint }, folderReady);
@@ -132,22 +134,19 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     const data = layout.dataPath(name);
     const meta = layout.metaPath(name);
     await this.#locks.run(name, async () => {
-      // Unlinking through a link that leads out of the folder would delete a file that is not the storage's.
-      let folder: string;
-      try {
-        folder = await realpath(dirname(data));
-      } catch (error) {
-        if (isMissing(error)) return;
-        throw error;
+      // Both folders are checked before either file goes: unlinking through a link that leads out of the folder
+      // would delete a file that is not the storage's.
+      const [dataFolder, metaFolder] = await Promise.all([layout.folderOf(data), layout.folderOf(meta)]);
+      if (dataFolder !== undefined) {
+        const file = join(dataFolder, basename(data));
+        try {
+          await unlink(file);
+        } catch (error) {
+          // Missing, or a folder of other objects: either way there is no object of this name, which is success.
+          if (!isMissing(error) && !(await isFolder(file))) throw error;
+        }
       }
-      if (!layout.contains(folder)) throw outside(name);
-      try {
-        await unlink(join(folder, basename(data)));
-      } catch (error) {
-        // Missing, or a folder of other objects: either way there is no object of this name, which is success.
-        if (!isMissing(error) && !(await isFolder(join(folder, basename(data))))) throw error;
-      }
-      await rm(meta, { force: true });
+      if (metaFolder !== undefined) await unlink(join(metaFolder, basename(meta))).catch(ignoreMissing);
     });
     await Promise.all([layout.prune(data, layout.objects), layout.prune(meta, layout.metadata)]);
   }
@@ -183,11 +182,16 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     this.#checkName(to, "the target name");
     const layout = await this.#ready();
     const { handle } = await this.#open(layout, from);
-    const temporary = layout.partialPath();
+    const temporary = await layout.partialPath();
     try {
-      const facts = factsFor(await readSidecar(layout.metaPath(from)));
+      const facts = factsFor(await readSidecar(layout, layout.metaPath(from)));
       // The bytes go through this process once, hashed on the way: the target's ETag is the bytes' own.
-      const written = await writeFileFrom({ kind: "chunks", chunks: fileChunks(handle) }, temporary, { progress: () => {}, signal: undefined, fsync: this.config.fsync === true });
+      const written = await writeFileFrom({ kind: "chunks", chunks: fileChunks(handle) }, temporary, {
+        progress: () => {},
+        signal: undefined,
+        fsync: this.config.fsync === true,
+        placed: placedIn(layout, temporary),
+      });
       await this.#commit(layout, to, temporary, { contentType: facts.contentType, meta: facts.meta, etag: written.etag, fingerprint: written.fingerprint });
       return { etag: written.etag };
     } catch (error) {
@@ -254,7 +258,8 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
 
   /** The folder's layout, made on first use; with `"serve": true`, the handler's server too. */
   async #ready(): Promise<Layout> {
-    this.#layout ??= Layout.open(this.directory).catch((error: unknown) => {
+    const partialTimeoutMs = (this.config.partialTimeoutSeconds ?? DEFAULT_PARTIAL_TIMEOUT_SECONDS) * 1000;
+    this.#layout ??= Layout.open(this.directory, { partialTimeoutMs }).catch((error: unknown) => {
       this.#layout = undefined;
       throw error;
     });
@@ -277,23 +282,28 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
 
   /** Opens the object file of `name` for reading: a regular file inside the folder, or NoSuchKey. */
   async #open(layout: Layout, name: string): Promise<{ handle: FileHandle; stats: BigIntStats }> {
+    const path = layout.dataPath(name);
     let real: string;
     try {
-      real = await realpath(layout.dataPath(name));
+      real = await realpath(path);
     } catch (error) {
       if (isMissing(error)) throw noSuchKey();
       throw error;
     }
-    if (!layout.contains(real)) throw outside(name);
+    layout.check(path, real);
     let handle: FileHandle;
     try {
       handle = await open(real, READ_FLAGS);
     } catch (error) {
       if (isMissing(error)) throw noSuchKey();
+      // A link put where the resolved file was, since it was resolved.
+      if (isLinkError(error)) throw layout.refusal(path);
       throw error;
     }
     try {
-      const stats = await handle.stat({ bigint: true });
+      // Where the open file really is, in case a folder on the way was swapped for a link since it was resolved.
+      const [opened, stats] = await Promise.all([realPathOf(handle, real), handle.stat({ bigint: true })]);
+      layout.check(path, opened);
       if (!stats.isFile()) throw noSuchKey();
       return { handle, stats };
     } catch (error) {
@@ -303,33 +313,34 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   }
 
   /** The file's stats, with the same checks as `#open`. */
-  async #statFile(layout: Layout, name: string): Promise<{ real: string; stats: BigIntStats }> {
+  async #statFile(layout: Layout, name: string): Promise<{ stats: BigIntStats }> {
+    const path = layout.dataPath(name);
     let real: string;
     let stats: BigIntStats;
     try {
-      real = await realpath(layout.dataPath(name));
-      stats = await stat(real, { bigint: true });
+      real = await realpath(path);
+      layout.check(path, real);
+      stats = await lstat(real, { bigint: true });
     } catch (error) {
       if (isMissing(error)) throw noSuchKey();
       throw error;
     }
-    if (!layout.contains(real)) throw outside(name);
     if (!stats.isFile()) throw noSuchKey();
-    return { real, stats };
+    return { stats };
   }
 
   /** The object's facts. Facts that do not fit the file are looked at again once writes of the name are done, then recovered from the bytes. */
   async #describe(layout: Layout, name: string): Promise<ObjectInfo> {
-    const look = () => Promise.all([this.#statFile(layout, name), readSidecar(layout.metaPath(name))]);
+    const look = () => Promise.all([this.#statFile(layout, name), readSidecar(layout, layout.metaPath(name))]);
     const [{ stats }, sidecar] = await look();
     if (sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats)) return infoOf(name, stats, sidecar);
     return this.#locks.run(name, async () => {
-      const [{ real, stats }, sidecar] = await look();
+      const [{ stats }, sidecar] = await look();
       if (sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats)) return infoOf(name, stats, sidecar);
       // A file put there by hand, changed by hand, or a crash between the two renames of a write: hash the bytes
       // once and keep the facts, so that the next look is cheap again.
       const facts = factsFor(sidecar);
-      const handle = await open(real, READ_FLAGS);
+      const { handle } = await this.#open(layout, name);
       let recovered: Sidecar;
       try {
         const etag = await md5Of(fileChunks(handle));
@@ -339,7 +350,7 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
       } finally {
         await handle.close();
       }
-      await this.#writeSidecar(layout, name, recovered);
+      await writeSidecar(layout, layout.metaPath(name), recovered, { fsync: this.config.fsync === true });
       return infoOf(name, stats, recovered);
     });
   }
@@ -350,11 +361,18 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
    */
   async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar, folderReady: Promise<boolean> = Promise.resolve(false)): Promise<void> {
     const target = layout.dataPath(name);
+    const meta = layout.metaPath(name);
     await this.#locks.run(name, async () => {
+      // The facts' folder is checked (and made) before the bytes go into place, so that an object whose facts
+      // could not be written is never stored.
+      const metaFolder = (await layout.folderOf(meta)) ?? (await layout.makeFoldersOf(meta, layout.metadata));
       for (let attempt = 1; ; attempt++) {
         if (attempt > 1 || !(await folderReady)) await this.#makeFolder(layout, name, dirname(target));
+        // The real folder, resolved now: the rename goes there, not through a link put on the way since.
+        const folder = await layout.folderOf(target);
         try {
-          await rename(temporary, target);
+          if (folder === undefined) throw Object.assign(new Error("the object's folder is gone"), { code: "ENOENT" });
+          await rename(temporary, join(folder, basename(target)));
           break;
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
@@ -367,7 +385,7 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
       if (this.config.fsync === true) await syncFolder(dirname(target));
       // Facts written after the bytes, in place: a reader that comes between sees facts that do not fit the file
       // and waits for this lock; a crash between leaves facts that do not fit, which are recovered from the bytes.
-      await this.#writeSidecar(layout, name, sidecar);
+      await writeSidecar(layout, join(metaFolder, basename(meta)), sidecar, { fsync: this.config.fsync === true });
     });
   }
 
@@ -399,27 +417,6 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     }
   }
 
-  async #writeSidecar(layout: Layout, name: string, sidecar: Sidecar): Promise<void> {
-    const target = layout.metaPath(name);
-    for (let attempt = 1; ; attempt++) {
-      let handle: FileHandle;
-      try {
-        handle = await open(target, SIDECAR_FLAGS);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 4) throw error;
-        await mkdir(dirname(target), { recursive: true });
-        continue;
-      }
-      try {
-        await handle.writeFile(serializeSidecar(sidecar));
-        if (this.config.fsync === true) await handle.datasync();
-        return;
-      } finally {
-        await handle.close();
-      }
-    }
-  }
-
   /** Whether `path` exists and, with every link resolved, is inside the folder. */
   async #leadsInside(layout: Layout, path: string): Promise<boolean> {
     try {
@@ -437,7 +434,8 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
       this.#checkName(name);
       const layout = await this.#ready();
       const { handle, stats } = await this.#open(layout, name);
-      const sidecar = await readSidecar(layout.metaPath(name)).catch(() => undefined);
+      // Facts behind a link are not read: the bytes are then served without them.
+      const sidecar = await readSidecar(layout, layout.metaPath(name)).catch(() => undefined);
       // Facts that do not fit the file are not served; the bytes are, as the service would serve them.
       const fits = sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats);
       return {
@@ -487,9 +485,24 @@ function isMissing(error: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
+function ignoreMissing(error: unknown): void {
+  if (!isMissing(error)) throw error;
+}
+
+/** The check `writeFileFrom` makes of a new file under partial/: it is there, not where a link leads. */
+function placedIn(layout: Layout, path: string): (handle: FileHandle) => Promise<void> {
+  return async (handle) => {
+    const real = await realPathOf(handle, path);
+    if (real === path) return;
+    // A link put in partial/'s place: the file just made there is this write's own; it goes, then the refusal.
+    await unlink(real).catch(() => {});
+    throw layout.refusal(path);
+  };
+}
+
 async function isFolder(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isDirectory();
+    return (await lstat(path)).isDirectory();
   } catch {
     return false;
   }

@@ -3,7 +3,17 @@
 // not belong together (a crash between the renames, a file changed or dropped in by hand), so that stale facts
 // are never served as the object's.
 import type { BigIntStats } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { StorageFailure } from "../Meta/index.ts";
+import { NO_FOLLOW, isLinkError, realPathOf, type FileHandle } from "./confine.ts";
+import type { Layout } from "./layout.ts";
+
+// A FIFO put where facts belong must not block a thread of the pool.
+const READ_FLAGS = constants.O_RDONLY | NO_FOLLOW | (constants.O_NONBLOCK ?? 0);
+// Facts are rewritten in place, never truncated to nothing first: a reader sees old facts or new ones.
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | NO_FOLLOW;
 
 /** What metadata/ holds for one object. */
 export interface Sidecar {
@@ -20,19 +30,56 @@ export function fingerprintOf(stats: BigIntStats): string {
   return `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
 }
 
-/** The facts at `path`, or undefined when there are none or they cannot be read. */
-export async function readSidecar(path: string): Promise<Sidecar | undefined> {
+/**
+ * The facts at `path` (under `layout.metadata`), or undefined when there are none or they cannot be read. A path
+ * that goes through a link is refused (LinkRefused), never read.
+ */
+export async function readSidecar(layout: Layout, path: string): Promise<Sidecar | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, READ_FLAGS);
+  } catch (error) {
+    if (isLinkError(error)) throw layout.refusal(path);
+    return undefined;
+  }
   let text: string;
   try {
-    text = await readFile(path, "utf8");
-  } catch {
+    const [real, read] = await Promise.all([realPathOf(handle, path), handle.readFile("utf8")]);
+    layout.check(path, real);
+    text = read;
+  } catch (error) {
+    if (error instanceof StorageFailure) throw error;
     return undefined;
+  } finally {
+    await handle.close();
   }
   try {
     const parsed = JSON.parse(text) as unknown;
     return isSidecar(parsed) ? parsed : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Writes `sidecar` at `path` (under `layout.metadata`), making its folders; a link on the way is refused. */
+export async function writeSidecar(layout: Layout, path: string, sidecar: Sidecar, options: { fsync: boolean }): Promise<void> {
+  const folder = (await layout.folderOf(path)) ?? (await layout.makeFoldersOf(path, layout.metadata));
+  const target = join(folder, basename(path));
+  let handle: FileHandle;
+  try {
+    handle = await open(target, WRITE_FLAGS);
+  } catch (error) {
+    if (isLinkError(error)) throw layout.refusal(path);
+    throw error;
+  }
+  try {
+    layout.check(path, await realPathOf(handle, target));
+    const bytes = Buffer.from(serializeSidecar(sidecar), "utf8");
+    await handle.write(bytes, 0, bytes.length, 0);
+    await handle.truncate(bytes.length);
+    if (options.fsync) await handle.datasync();
+  } finally {
+    await handle.close();
   }
 }
 
