@@ -32,6 +32,14 @@ export async function realPathOf(handle: FileHandle, path: string): Promise<stri
   return candidate;
 }
 
+/**
+ * A path that opens the very file open as `handle` again (Linux: `/proc/self/fd/<n>`), whatever its own path leads
+ * to by now; undefined where there is none.
+ */
+export function reopenablePath(handle: FileHandle): string | undefined {
+  return procFds ? `/proc/self/fd/${handle.fd}` : undefined;
+}
+
 /** The real path of `folder`, or undefined when it does not exist (or a file stands where a folder should be). */
 export async function realFolder(folder: string): Promise<string | undefined> {
   try {

@@ -16,10 +16,10 @@ import { createRequestListener, startServer, type DiskServer, type OpenedObject,
 import { Layout, diskNameProblem } from "./layout.ts";
 import { decodeCursor, encodeCursor, listNames } from "./listing.ts";
 import { KeyedLock } from "./locks.ts";
-import { fingerprintOf, readSidecar, writeSidecar, type Sidecar } from "./sidecar.ts";
-import { NO_FOLLOW, isLinkError, realPathOf } from "./confine.ts";
+import { fingerprintOf, readSidecar, versionEtag, writeSidecar, type Sidecar } from "./sidecar.ts";
+import { NO_FOLLOW, isLinkError, realPathOf, reopenablePath } from "./confine.ts";
 import { signedQuery } from "./signing.ts";
-import { fileChunks, fileStream, md5Of, writeFileFrom, type FileHandle } from "./files.ts";
+import { copyInto, fileChunks, fileStream, md5Of, readInto, writeFileFrom, type FileHandle, type Written } from "./files.ts";
 
 export type { DiskConfig } from "./config.ts";
 export type { DiskServer, ServeOptions } from "./handler.ts";
@@ -94,11 +94,18 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     const folderReady = this.#leadsInside(layout, dirname(layout.dataPath(name)));
     const temporary = await layout.partialPath();
     try {
-      const written = await writeFileFrom(body, temporary, { progress: request.progress, signal: request.signal, fsync: this.config.fsync === true, placed: placedIn(layout, temporary) });
+      const written = await writeFileFrom(body, temporary, {
+        progress: request.progress,
+        signal: request.signal,
+        fsync: this.config.fsync === true,
+        placed: placedIn(layout, temporary),
+        before: () => folderIn(layout, temporary),
+      });
       // Last chance to stop: after this the object replaces the old one, and an abort changes nothing.
       request.signal?.throwIfAborted();
-      await this.#commit(layout, name, temporary, { contentType: request.contentType, meta: request.meta, etag: written.etag, fingerprint: written.fingerprint }, folderReady);
-      return { etag: written.etag, size: written.size };
+      const sidecar = factsOf(written, request.contentType, request.meta);
+      await this.#commit(layout, name, temporary, sidecar, folderReady);
+      return { etag: sidecar.etag, size: written.size };
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -121,6 +128,51 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
       return { stream: Readable.from([]), size: 0 };
     }
     return { stream: fileStream(handle, start, end), size: end - start + 1 };
+  }
+
+  protected override async readWhole(name: string): Promise<Buffer> {
+    this.#checkName(name);
+    const layout = await this.#ready();
+    const { handle, stats } = await this.#open(layout, name);
+    try {
+      // Straight into one buffer of the file's size: no chunks to collect and copy.
+      return stats.size === 0n ? Buffer.alloc(0) : await readInto(handle, 0, Number(stats.size) - 1);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * The MD5 of the object's bytes, upper-case hex (what a service's ETag of an object stored whole is). Computed on
+   * first asking and kept with the object's facts until the object changes, since a disk storage's ETag is not
+   * one (see the README).
+   */
+  async contentMd5(name: string): Promise<string> {
+    try {
+      const problem = objectNameProblem(name);
+      if (problem !== undefined) throw new StorageFailure("INVALID_OBJECT_NAME", problem);
+      this.#checkName(name);
+      const layout = await this.#ready();
+      const meta = layout.metaPath(name);
+      return await this.#locks.run(name, async () => {
+        const { handle, stats } = await this.#open(layout, name);
+        let md5: string;
+        try {
+          const sidecar = await readSidecar(layout, meta);
+          const fits = sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats);
+          if (fits && sidecar.md5 !== undefined) return sidecar.md5;
+          md5 = await md5Of(fileChunks(handle));
+          const after = await handle.stat({ bigint: true });
+          // Kept only when the file did not change while it was read, and with facts that belong to it.
+          if (fits && fingerprintOf(after) === sidecar.fingerprint) await writeSidecar(layout, meta, { ...sidecar, md5 }, { fsync: false });
+        } finally {
+          await handle.close();
+        }
+        return md5;
+      });
+    } catch (error) {
+      throw this.toStorageError("contentMd5", name, error);
+    }
   }
 
   protected override async statObject(name: string): Promise<ObjectInfo> {
@@ -185,15 +237,17 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     const temporary = await layout.partialPath();
     try {
       const facts = factsFor(await readSidecar(layout, layout.metaPath(from)));
-      // The bytes go through this process once, hashed on the way: the target's ETag is the bytes' own.
-      const written = await writeFileFrom({ kind: "chunks", chunks: fileChunks(handle) }, temporary, {
-        progress: () => {},
-        signal: undefined,
-        fsync: this.config.fsync === true,
-        placed: placedIn(layout, temporary),
-      });
-      await this.#commit(layout, to, temporary, { contentType: facts.contentType, meta: facts.meta, etag: written.etag, fingerprint: written.fingerprint });
-      return { etag: written.etag };
+      const options = { progress: () => {}, signal: undefined, fsync: this.config.fsync === true, placed: placedIn(layout, temporary), before: () => folderIn(layout, temporary) };
+      // The kernel copies the very file that was opened and checked (copy_file_range, or a reflink); where it
+      // cannot be named again, the bytes go through this process.
+      const reopened = reopenablePath(handle);
+      const written =
+        reopened === undefined
+          ? await writeFileFrom({ kind: "chunks", chunks: fileChunks(handle) }, temporary, options)
+          : await copyInto(reopened, undefined, temporary, options);
+      const sidecar = factsOf(written, facts.contentType, facts.meta);
+      await this.#commit(layout, to, temporary, sidecar);
+      return { etag: sidecar.etag };
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -283,26 +337,28 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   /** Opens the object file of `name` for reading: a regular file inside the folder, or NoSuchKey. */
   async #open(layout: Layout, name: string): Promise<{ handle: FileHandle; stats: BigIntStats }> {
     const path = layout.dataPath(name);
-    let real: string;
-    try {
-      real = await realpath(path);
-    } catch (error) {
-      if (isMissing(error)) throw noSuchKey();
-      throw error;
-    }
-    layout.check(path, real);
     let handle: FileHandle;
+    let openedAs = path;
     try {
-      handle = await open(real, READ_FLAGS);
+      // Opened as named, with no link followed in the last place; a link there (which may stay inside the
+      // folder) is resolved first and the file it leads to opened the same way.
+      handle = await open(path, READ_FLAGS).catch(async (error: unknown) => {
+        if (!isLinkError(error)) throw error;
+        const real = await realpath(path);
+        layout.check(path, real);
+        openedAs = real;
+        return open(real, READ_FLAGS).catch((again: unknown) => {
+          // A link put where the resolved file was, since it was resolved.
+          throw isLinkError(again) ? layout.refusal(path) : again;
+        });
+      });
     } catch (error) {
       if (isMissing(error)) throw noSuchKey();
-      // A link put where the resolved file was, since it was resolved.
-      if (isLinkError(error)) throw layout.refusal(path);
       throw error;
     }
     try {
-      // Where the open file really is, in case a folder on the way was swapped for a link since it was resolved.
-      const [opened, stats] = await Promise.all([realPathOf(handle, real), handle.stat({ bigint: true })]);
+      // Where the open file really is: a folder on the way may be a link, or have been swapped for one.
+      const [opened, stats] = await Promise.all([realPathOf(handle, openedAs), handle.stat({ bigint: true })]);
       layout.check(path, opened);
       if (!stats.isFile()) throw noSuchKey();
       return { handle, stats };
@@ -329,7 +385,11 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     return { stats };
   }
 
-  /** The object's facts. Facts that do not fit the file are looked at again once writes of the name are done, then recovered from the bytes. */
+  /**
+   * The object's facts. Facts that do not fit the file are looked at again once writes of the name are done; a
+   * file put there or changed by hand (or a crash between the rename and the facts) gets its ETag from its stats,
+   * and the content type and metadata of the facts there are, which is better than none.
+   */
   async #describe(layout: Layout, name: string): Promise<ObjectInfo> {
     const look = () => Promise.all([this.#statFile(layout, name), readSidecar(layout, layout.metaPath(name))]);
     const [{ stats }, sidecar] = await look();
@@ -337,21 +397,8 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     return this.#locks.run(name, async () => {
       const [{ stats }, sidecar] = await look();
       if (sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats)) return infoOf(name, stats, sidecar);
-      // A file put there by hand, changed by hand, or a crash between the two renames of a write: hash the bytes
-      // once and keep the facts, so that the next look is cheap again.
       const facts = factsFor(sidecar);
-      const { handle } = await this.#open(layout, name);
-      let recovered: Sidecar;
-      try {
-        const etag = await md5Of(fileChunks(handle));
-        const after = await handle.stat({ bigint: true });
-        recovered = { contentType: facts.contentType, meta: facts.meta, etag, fingerprint: fingerprintOf(after) };
-        if (fingerprintOf(after) !== fingerprintOf(stats)) return infoOf(name, after, recovered);
-      } finally {
-        await handle.close();
-      }
-      await writeSidecar(layout, layout.metaPath(name), recovered, { fsync: this.config.fsync === true });
-      return infoOf(name, stats, recovered);
+      return infoOf(name, stats, { contentType: facts.contentType, meta: facts.meta, etag: versionEtag(stats, false), fingerprint: fingerprintOf(stats) });
     });
   }
 
@@ -440,7 +487,7 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
       const fits = sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats);
       return {
         size: Number(stats.size),
-        etag: fits ? sidecar.etag : undefined,
+        etag: fits ? sidecar.etag : versionEtag(stats, false),
         contentType: fits ? sidecar.contentType : DEFAULT_CONTENT_TYPE,
         lastModified: stats.mtime,
         read: (start, end) => fileStream(handle, start, end),
@@ -450,6 +497,16 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
       throw this.toStorageError("serve", name, error);
     }
   }
+}
+
+/** The facts of a version just written. */
+function factsOf(written: Written, contentType: string, meta: Record<string, string>): Sidecar {
+  return { contentType, meta, etag: versionEtag(written.stats), fingerprint: fingerprintOf(written.stats) };
+}
+
+/** Throws unless the folder of `path` (under partial/) is where it must be, before the kernel copies a file there. */
+async function folderIn(layout: Layout, path: string): Promise<void> {
+  await layout.folderOf(path);
 }
 
 function infoOf(name: string, stats: BigIntStats, sidecar: Sidecar): ObjectInfo {

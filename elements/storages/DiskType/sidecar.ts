@@ -5,6 +5,7 @@
 import type { BigIntStats } from "node:fs";
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
 import { StorageFailure } from "../Meta/index.ts";
 import { NO_FOLLOW, isLinkError, realPathOf, type FileHandle } from "./confine.ts";
@@ -19,15 +20,27 @@ const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | NO_FOLLOW;
 export interface Sidecar {
   contentType: string;
   meta: Record<string, string>;
-  /** Upper-case hex MD5 of the bytes. */
+  /** The version's ETag (see `versionEtag`). */
   etag: string;
   /** `fingerprintOf` the object file these facts were written for. */
   fingerprint: string;
+  /** Upper-case hex MD5 of the bytes, once a caller asked for it (contentMd5). */
+  md5?: string;
 }
 
 /** Inode, size and modification time: what changes when the file is replaced or written to. */
 export function fingerprintOf(stats: BigIntStats): string {
   return `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+}
+
+/**
+ * The ETag of the file version `stats` describes, as web servers make it: inode, size and modification time (in
+ * base 36), and for a version this storage wrote a random tag, so that a new file that gets a freed inode number,
+ * the same size and the same clock tick still gets a new ETag. Cheap: no byte is read.
+ */
+export function versionEtag(stats: BigIntStats, written = true): string {
+  const base = `${stats.ino.toString(36)}-${stats.size.toString(36)}-${stats.mtimeNs.toString(36)}`;
+  return written ? `${base}-${randomBytes(4).toString("hex")}` : base;
 }
 
 /**
@@ -85,7 +98,7 @@ export async function writeSidecar(layout: Layout, path: string, sidecar: Sideca
 
 /** The facts as stored. */
 export function serializeSidecar(sidecar: Sidecar): string {
-  return JSON.stringify({ contentType: sidecar.contentType, meta: sidecar.meta, etag: sidecar.etag, fingerprint: sidecar.fingerprint });
+  return JSON.stringify({ contentType: sidecar.contentType, meta: sidecar.meta, etag: sidecar.etag, fingerprint: sidecar.fingerprint, md5: sidecar.md5 });
 }
 
 function isSidecar(value: unknown): value is Sidecar {
@@ -96,6 +109,7 @@ function isSidecar(value: unknown): value is Sidecar {
     typeof record.contentType === "string" &&
     typeof record.etag === "string" &&
     typeof record.fingerprint === "string" &&
+    (record.md5 === undefined || typeof record.md5 === "string") &&
     typeof meta === "object" &&
     meta !== null &&
     Object.values(meta).every((v) => typeof v === "string")

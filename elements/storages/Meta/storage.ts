@@ -73,8 +73,7 @@ export abstract class Storage<Config extends object = object> extends Element<Co
   /** The bytes of `name`. */
   async download(name: string): Promise<Buffer> {
     return this.#run("download", name, async () => {
-      const { stream, size } = await this.readObject(name, undefined);
-      return collect(stream, size);
+      return this.readWhole(name);
     });
   }
 
@@ -202,6 +201,12 @@ export abstract class Storage<Config extends object = object> extends Element<Co
 
   /** The bytes of `name` (or `range`) as a stream, and their count when known. Rejects with a missing object's error. */
   protected abstract readObject(name: string, range: ByteRange | undefined): Promise<{ stream: Readable; size: number | undefined }>;
+
+  /** The whole bytes of `name`; by default collected from readObject. A Type that can read a whole object faster overrides it. */
+  protected async readWhole(name: string): Promise<Buffer> {
+    const { stream, size } = await this.readObject(name, undefined);
+    return collect(stream, size);
+  }
 
   /** The facts of `name`. */
   protected abstract statObject(name: string): Promise<ObjectInfo>;
