@@ -3,7 +3,7 @@
 // renamed into place); names stay inside the folder; signed URLs are served by a request handler of its own.
 import type { BigIntStats } from "node:fs";
 import { constants } from "node:fs";
-import { lstat, mkdir, open, realpath, rename, rm, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, realpath, rename, rm, unlink } from "node:fs/promises";
 import type { RequestListener } from "node:http";
 import { basename, dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -409,31 +409,43 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar, folderReady: Promise<boolean> = Promise.resolve(false)): Promise<void> {
     const target = layout.dataPath(name);
     const meta = layout.metaPath(name);
-    await this.#locks.run(name, async () => {
-      // The facts' folder is checked (and made) before the bytes go into place, so that an object whose facts
-      // could not be written is never stored.
-      const metaFolder = (await layout.folderOf(meta)) ?? (await layout.makeFoldersOf(meta, layout.metadata));
-      for (let attempt = 1; ; attempt++) {
-        if (attempt > 1 || !(await folderReady)) await this.#makeFolder(layout, name, dirname(target));
-        // The real folder, resolved now: the rename goes there, not through a link put on the way since.
-        const folder = await layout.folderOf(target);
-        try {
-          if (folder === undefined) throw Object.assign(new Error("the object's folder is gone"), { code: "ENOENT" });
-          await rename(temporary, join(folder, basename(target)));
-          break;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          // A delete of the folder's last object may have removed the folder just now: make it again.
-          if (code === "ENOENT" && attempt < 4) continue;
-          if (code === "EISDIR" || code === "ENOTDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw clash(name);
-          throw error;
+    // The version being replaced keeps a second name under partial/ until the new one is in place: a rename that
+    // drops a file's last name frees the file inside the rename, which on ext4 takes seconds for a large one (an
+    // unlink of it afterwards, a tenth of that). A crash leaves that name to the next start's sweep.
+    const retired = `${temporary}.retired`;
+    let retiring = false;
+    try {
+      await this.#locks.run(name, async () => {
+        // The facts' folder is checked (and made) before the bytes go into place, so that an object whose facts
+        // could not be written is never stored.
+        const metaFolder = (await layout.folderOf(meta)) ?? (await layout.makeFoldersOf(meta, layout.metadata));
+        for (let attempt = 1; ; attempt++) {
+          if (attempt > 1 || !(await folderReady)) await this.#makeFolder(layout, name, dirname(target));
+          // The real folder, resolved now: the rename goes there, not through a link put on the way since.
+          const folder = await layout.folderOf(target);
+          try {
+            if (folder === undefined) throw Object.assign(new Error("the object's folder is gone"), { code: "ENOENT" });
+            const destination = join(folder, basename(target));
+            if (!retiring) retiring = await link(destination, retired).then(() => true, () => false);
+            await rename(temporary, destination);
+            break;
+          } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            // A delete of the folder's last object may have removed the folder just now: make it again.
+            if (code === "ENOENT" && attempt < 4) continue;
+            if (code === "EISDIR" || code === "ENOTDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw clash(name);
+            throw error;
+          }
         }
-      }
-      if (this.config.fsync === true) await syncFolder(dirname(target));
-      // Facts written after the bytes, in place: a reader that comes between sees facts that do not fit the file
-      // and waits for this lock; a crash between leaves facts that do not fit, which are recovered from the bytes.
-      await writeSidecar(layout, join(metaFolder, basename(meta)), sidecar, { fsync: this.config.fsync === true });
-    });
+        if (this.config.fsync === true) await syncFolder(dirname(target));
+        // Facts written after the bytes, in place: a reader that comes between sees facts that do not fit the file
+        // and waits for this lock; a crash between leaves facts that do not fit, which are recovered from the bytes.
+        await writeSidecar(layout, join(metaFolder, basename(meta)), sidecar, { fsync: this.config.fsync === true });
+      });
+    } finally {
+      // Once the lock is free for the next writer of the name.
+      if (retiring) await unlink(retired).catch(() => {});
+    }
   }
 
   /** Makes `folder` (the folder of `name`'s file) unless it exists, after checking that it stays inside. */
