@@ -36,6 +36,13 @@ async function killWhileWriting(): Promise<void> {
   await exited;
 }
 
+/** The pid of a process that ran and exited, and a start time as the storage records it. */
+async function deadProcess(): Promise<{ pid: number; start: string }> {
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  await once(child, "exit");
+  return { pid: child.pid!, start: "1" };
+}
+
 /** A new storage on the same folder (as a restarted app would open it), started. */
 async function reopen(element = "storages.MyDisk"): Promise<DiskFixture> {
   const again = await openDiskApp({ DISK_DIR: fixture.dir });
@@ -54,6 +61,20 @@ describe("unfinished files at start", () => {
     const second = await readdir(partial());
     expect(second).toHaveLength(1);
     expect(second).not.toEqual(first);
+    const again = await reopen();
+    try {
+      expect(await readdir(partial())).toEqual([]);
+    } finally {
+      await again.dispose();
+    }
+  });
+
+  it("removes at once a dead writer's second name of a version it was replacing", async () => {
+    await fixture.disk.exists("anything");
+    // What a writer killed between linking the old version and renaming the new one over it leaves.
+    const dead = await deadProcess();
+    const name = `${dead.pid}-${dead.start}-00000000-0000-4000-8000-000000000000.retired`;
+    await writeFile(join(partial(), name), "the replaced version");
     const again = await reopen();
     try {
       expect(await readdir(partial())).toEqual([]);

@@ -153,6 +153,8 @@ describe("upload", () => {
     expect(await fixture.disk.getObject("replaced.txt")).toMatchObject({ contentType: "text/csv", meta: {}, etag: second.etag });
     // The MD5 kept for the first version is not given for the second.
     expect(await fixture.disk.contentMd5("replaced.txt")).toBe(md5(Buffer.from("second")));
+    // Nothing of the replaced version stays behind.
+    expect(await readdir(join(dir, "partial"))).toEqual([]);
   });
 
   it("gives the same bytes written again a new ETag: it names the version, not the bytes", async () => {

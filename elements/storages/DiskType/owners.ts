@@ -5,7 +5,8 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 
-const NAME = /^(\d+)-([0-9a-z]+)-[0-9a-f-]{36}$/;
+// <pid>-<start>-<uuid>, and for a replaced version's second name, a suffix (".retired").
+const NAME = /^(\d+)-([0-9a-z]+)-[0-9a-f-]{36}(\.[a-z]+)?$/;
 
 /** This process's start as /proc gives it (clock ticks since boot), or elsewhere its start in ms as base 36. */
 let ownStart: Promise<string> | undefined;
