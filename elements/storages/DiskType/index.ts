@@ -90,8 +90,6 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   protected override async putObject(name: string, body: UploadBody, request: PutRequest): Promise<{ etag: string; size: number }> {
     this.#checkName(name);
     const layout = await this.#ready();
-    // Whether the object's folder exists inside the storage is asked while the bytes go down: it changes nothing.
-    const folderReady = this.#leadsInside(layout, dirname(layout.dataPath(name)));
     const temporary = await layout.partialPath();
     try {
       const written = await writeFileFrom(body, temporary, {
@@ -104,7 +102,7 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
       // Last chance to stop: after this the object replaces the old one, and an abort changes nothing.
       request.signal?.throwIfAborted();
       const sidecar = factsOf(written, request.contentType, request.meta);
-      await this.#commit(layout, name, temporary, sidecar, folderReady);
+      await this.#commit(layout, name, temporary, sidecar);
       return { etag: sidecar.etag, size: written.size };
     } catch (error) {
       await rm(temporary, { force: true });
@@ -403,10 +401,9 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   }
 
   /**
-   * Renames the whole file `temporary` into place as `name`, then writes its facts beside it. `folderReady` says
-   * whether the object's folder was seen to exist inside the storage.
+   * Renames the whole file `temporary` into place as `name`, then writes its facts beside it.
    */
-  async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar, folderReady: Promise<boolean> = Promise.resolve(false)): Promise<void> {
+  async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar): Promise<void> {
     const target = layout.dataPath(name);
     const meta = layout.metaPath(name);
     // The version being replaced keeps a second name under partial/ until the new one is in place: a rename that
@@ -420,9 +417,12 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
         // could not be written is never stored.
         const metaFolder = (await layout.folderOf(meta)) ?? (await layout.makeFoldersOf(meta, layout.metadata));
         for (let attempt = 1; ; attempt++) {
-          if (attempt > 1 || !(await folderReady)) await this.#makeFolder(layout, name, dirname(target));
           // The real folder, resolved now: the rename goes there, not through a link put on the way since.
-          const folder = await layout.folderOf(target);
+          let folder = await layout.folderOf(target);
+          if (folder === undefined) {
+            await this.#makeFolder(layout, name, dirname(target));
+            folder = await layout.folderOf(target);
+          }
           try {
             if (folder === undefined) throw Object.assign(new Error("the object's folder is gone"), { code: "ENOENT" });
             const destination = join(folder, basename(target));
@@ -440,7 +440,7 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
         if (this.config.fsync === true) await syncFolder(dirname(target));
         // Facts written after the bytes, in place: a reader that comes between sees facts that do not fit the file
         // and waits for this lock; a crash between leaves facts that do not fit, which are recovered from the bytes.
-        await writeSidecar(layout, join(metaFolder, basename(meta)), sidecar, { fsync: this.config.fsync === true });
+        await writeSidecar(layout, join(metaFolder, basename(meta)), sidecar, { fsync: this.config.fsync === true, folder: metaFolder });
       });
     } finally {
       // Once the lock is free for the next writer of the name.

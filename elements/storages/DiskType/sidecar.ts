@@ -74,9 +74,12 @@ export async function readSidecar(layout: Layout, path: string): Promise<Sidecar
   }
 }
 
-/** Writes `sidecar` at `path` (under `layout.metadata`), making its folders; a link on the way is refused. */
-export async function writeSidecar(layout: Layout, path: string, sidecar: Sidecar, options: { fsync: boolean }): Promise<void> {
-  const folder = (await layout.folderOf(path)) ?? (await layout.makeFoldersOf(path, layout.metadata));
+/**
+ * Writes `sidecar` at `path` (under `layout.metadata`), making its folders; a link on the way is refused. `folder`:
+ * the real folder of `path`, when the caller has just resolved it.
+ */
+export async function writeSidecar(layout: Layout, path: string, sidecar: Sidecar, options: { fsync: boolean; folder?: string }): Promise<void> {
+  const folder = options.folder ?? (await layout.folderOf(path)) ?? (await layout.makeFoldersOf(path, layout.metadata));
   const target = join(folder, basename(path));
   let handle: FileHandle;
   try {
