@@ -2,7 +2,7 @@
 import type { ConfigObject } from "./config.ts";
 import type { ElementKind } from "./discovery.ts";
 import type { ElementClass } from "./bundles.ts";
-import type { CategoryMap, ElementMap } from "./index.ts";
+import type { ElementName, ElementOf } from "./element-map.ts";
 import { ElementError } from "./errors.ts";
 import { didYouMean } from "./closest-names.ts";
 
@@ -30,8 +30,6 @@ export interface Blueprint {
   config?: ConfigObject;
 }
 
-type Category<Name extends string> = Name extends `${infer C}.${string}` ? C : never;
-
 /** A loaded app. Made by `loadApp`. */
 export class App {
   /** The app's folder. */
@@ -46,9 +44,7 @@ export class App {
   }
 
   /** The instance element `fullName`, made on first use and the same object after. */
-  getElement<Name extends keyof ElementMap & string>(fullName: Name): ElementMap[Name];
-  getElement<Name extends `${keyof CategoryMap & string}.${string}`>(fullName: Name): CategoryMap[Category<Name> & keyof CategoryMap];
-  getElement(fullName: string): object;
+  getElement<Name extends ElementName>(fullName: Name): ElementOf<Name>;
   getElement(fullName: string): object {
     const made = this.#instances.get(fullName);
     if (made !== undefined) return made;
