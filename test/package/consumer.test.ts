@@ -20,8 +20,8 @@ interface Run {
 }
 
 /** Runs `command` as a user's shell would: no source condition, no variables npm sets for our own scripts. */
-async function run(command: string, args: string[], cwd: string): Promise<Run> {
-  const env = userEnv();
+async function run(command: string, args: string[], cwd: string, extra: Record<string, string> = {}): Promise<Run> {
+  const env = userEnv(extra);
   for (const name of Object.keys(env)) if (name.startsWith("npm_")) delete env[name];
   try {
     const { stdout, stderr } = await execute(command, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 });
@@ -131,6 +131,12 @@ describe("an app with jit-elements installed from the tarball", () => {
   it("type-checks with strict, exactOptionalPropertyTypes, noUncheckedIndexedAccess, noPropertyAccessFromIndexSignature, verbatimModuleSyntax and nodenext: zero errors", () => {
     expect(typecheck.stdout + typecheck.stderr).toBe("");
     expect(typecheck.code).toBe(0);
+  });
+
+  it("is found sound by `jit-elements check`, the command the package installs", async () => {
+    const env = { OSS_ACCESS_KEY_ID: "id", OSS_ACCESS_KEY_SECRET: "secret", OSS_ENDPOINT: "http://localhost:9000", OSS_BUCKET: "bucket" };
+    const result = succeeded(await run("npx", ["jit-elements", "check", "."], appDir, env), "jit-elements check");
+    expect(result.stdout).toMatch(/^ok: \d+ elements \(2 instances\) in .+, no problems\./);
   });
 
   it("runs under plain node, built by its own tsc, with the local OSS server from jit-elements/emulator", async () => {
