@@ -3,8 +3,6 @@
 // into dist/ as it is, with the probe beside it still a .ts file. Under tsx, vitest or any other TypeScript-aware
 // loader this does nothing, so each module is loaded once, by one loader, and a class imported by app code is the
 // very class the runtime uses.
-import { register } from "tsx/esm/api";
-
 let ready;
 
 /** Makes sure `import("./x.ts")` works in this process. */
@@ -17,6 +15,8 @@ async function probe() {
   try {
     await import("./typescript-probe.ts");
   } catch {
+    // tsx itself is loaded only now, when element code is about to be imported: never to load the runtime.
+    const { register } = await import("tsx/esm/api");
     register();
   }
 }
