@@ -64,7 +64,7 @@ beforeAll(async () => {
 
   await cp(fixture("consumer-app"), appDir, { recursive: true });
   const deps = [tarball, `typescript@${installedVersion("typescript")}`, `@types/node@${installedVersion("@types/node")}`];
-  succeeded(await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--save-dev", ...deps], appDir), "npm install");
+  succeeded(await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...deps], appDir), "npm install");
   typegen = await run("npx", ["jit-elements", "typegen", "."], appDir);
   // The app's own compiler and tsconfig; it also emits build/main.js for the plain-node run.
   typecheck = await run("npx", ["tsc", "-p", ".", "--pretty", "false"], appDir);
