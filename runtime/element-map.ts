@@ -2,7 +2,7 @@
 
 /**
  * fullName → instance type. Empty here; `jit-elements typegen` writes a declaration file that adds an app's
- * instances (`"storages.MyOss": OssStorage`). Once it has any, getElement accepts those names only.
+ * instances (`"storages.MyOss": OssStorage`). Once it lists a name, getElement accepts its names only.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface ElementMap {}
