@@ -5,12 +5,6 @@ import type { ObjectRecord } from "./store.ts";
 
 export const ARCHIVE_CLASSES = new Set(["Archive", "ColdArchive", "DeepColdArchive"]);
 
-/** A restore as kept with the object: when its copy is readable, and until when. Milliseconds since the epoch. */
-export interface RestoreRecord {
-  readyAt: number;
-  expiresAt: number;
-}
-
 export type RestoreState = "frozen" | "ongoing" | "restored";
 
 /** Whether an object's bytes can be read now: always for the other classes, once restored for archives. */

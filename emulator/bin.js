@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// `oss-emulator`: the emulator is TypeScript run through tsx, so register its loader before importing the CLI.
-import { register } from "tsx/esm/api";
+// `oss-emulator`. Built (dist/emulator/bin.js) it loads the compiled CLI with plain node; in the repository, where
+// cli.ts sits beside it, it loads the TypeScript sources through tsx.
+import { existsSync } from "node:fs";
+import { ensureTypeScript } from "../runtime/typescript-support.js";
 
-register();
-const { runEmulatorCli } = await import("./cli.ts");
+const source = new URL("./cli.ts", import.meta.url);
+const fromSource = existsSync(source);
+if (fromSource) await ensureTypeScript();
+const { runEmulatorCli } = await import(fromSource ? source.href : "./cli.js");
 try {
   await runEmulatorCli(process.argv.slice(2));
 } catch (error) {

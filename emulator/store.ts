@@ -21,7 +21,6 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { RestoreRecord } from "./archive.ts";
 import { Blobs, type BlobRef } from "./blobs.ts";
 import { errors } from "./errors.ts";
 import { compareKeys } from "./names.ts";
@@ -49,6 +48,12 @@ export interface BucketRecord {
   cors: CorsRule[] | null;
   /** Sub-resource documents as put (lifecycle, policy, `inventory:<id>` …), kept and returned, not acted on. */
   subresources?: Record<string, string>;
+}
+
+/** A restore as kept with the object: when its copy is readable, and until when. Milliseconds since the epoch. */
+export interface RestoreRecord {
+  readyAt: number;
+  expiresAt: number;
 }
 
 export interface ObjectRecord {

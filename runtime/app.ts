@@ -2,7 +2,7 @@
 import type { ConfigObject } from "./config.ts";
 import type { ElementKind } from "./discovery.ts";
 import type { ElementClass } from "./bundles.ts";
-import type { CategoryMap, ElementMap } from "./index.ts";
+import type { ElementName, ElementOf } from "./element-map.ts";
 import { ElementError } from "./errors.ts";
 import { didYouMean } from "./closest-names.ts";
 import { displayPath } from "./errors.ts";
@@ -35,8 +35,6 @@ export interface Blueprint {
   elementClass?: ElementClass;
   config?: ConfigObject;
 }
-
-type Category<Name extends string> = Name extends `${infer C}.${string}` ? C : never;
 
 /** A loaded app. Made by `loadApp`. */
 export class App {
@@ -82,7 +80,8 @@ export class App {
         { element: fullName, file: `${this.dir}/app.json`, problems: [{ pointer: `/settings/defaultElement/${role}`, keyword: "element", message: "names no element" }] },
       );
     }
-    return this.getElement(fullName);
+    // The setting's name is only known at run time; the map types the names app code writes.
+    return this.getElement(fullName as ElementName);
   }
 
   /**
@@ -109,9 +108,7 @@ export class App {
   }
 
   /** The instance element `fullName`, made on first use and the same object after. */
-  getElement<Name extends keyof ElementMap & string>(fullName: Name): ElementMap[Name];
-  getElement<Name extends `${keyof CategoryMap & string}.${string}`>(fullName: Name): CategoryMap[Category<Name> & keyof CategoryMap];
-  getElement(fullName: string): object;
+  getElement<Name extends ElementName>(fullName: Name): ElementOf<Name>;
   getElement(fullName: string): object {
     const made = this.#instances.get(fullName);
     if (made !== undefined) return made;

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The jit-elements command, runnable with plain node: TypeScript support first, then the CLI's sources.
+// The jit-elements command. Built (dist/runtime/bin.js, what the package's `bin` runs) it loads the compiled CLI with
+// plain node; in the repository, where cli.ts sits beside it, it loads the TypeScript sources through tsx.
+import { existsSync } from "node:fs";
 import { ensureTypeScript } from "./typescript-support.js";
 
-await ensureTypeScript();
-const { runCli } = await import("./cli.ts");
+const source = new URL("./cli.ts", import.meta.url);
+const fromSource = existsSync(source);
+if (fromSource) await ensureTypeScript();
+const { runCli } = await import(fromSource ? source.href : "./cli.js");
 process.exitCode = await runCli(process.argv.slice(2));

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { relative, resolve } from "node:path";
 import { loadApp } from "./load.ts";
 import { ElementError, displayPath } from "./errors.ts";
-import { writeElementMap } from "./typegen.ts";
+import { mapOutsideTsconfig, writeElementMap } from "./typegen.ts";
 import { scaffoldElement } from "./scaffold.ts";
 
 const usage = `Usage: jit-elements <command> [options]
@@ -29,7 +29,7 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
       case "list":
         return await list(rest, out);
       case "typegen":
-        return await typegen(rest, out);
+        return await typegen(rest, out, err);
       case "new":
         return await scaffold(rest, out);
       case "emulator": {
@@ -84,11 +84,13 @@ async function list(args: string[], out: (line: string) => void): Promise<number
   return 0;
 }
 
-async function typegen(args: string[], out: (line: string) => void): Promise<number> {
+async function typegen(args: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { out: { type: "string" } } });
   const app = await loadApp(positionals[0] ?? ".", { configs: false });
   const file = await writeElementMap(app, values.out === undefined ? undefined : resolve(values.out));
   out(`wrote ${displayPath(file)}`);
+  const warning = await mapOutsideTsconfig(file, app.dir);
+  if (warning !== undefined) err(`warning: ${warning}`);
   return 0;
 }
 

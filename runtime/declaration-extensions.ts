@@ -3,7 +3,8 @@
 import { readFile } from "node:fs/promises";
 import type { ValidateFunction } from "ajv";
 import type { ChainedElement } from "./registry.ts";
-import { declarationKeys, unknownKeyProblems } from "./registry.ts";
+import { declarationKeys } from "./registry.ts";
+import { unknownKeyProblems } from "./schema-errors.ts";
 import { ElementError, displayPath, type FieldProblem } from "./errors.ts";
 import { parseJsonFile } from "./json-file.ts";
 import { compileSchema } from "./config.ts";

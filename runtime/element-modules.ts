@@ -9,7 +9,9 @@ import { MessageChannel, type MessagePort } from "node:worker_threads";
  * The module app code and element code share: the package's public entry (the runtime composed with the official
  * elements' classes, one folder up), so that `extends OssStorage` in element code names the class the runtime checks.
  */
-const runtimeEntry = new URL("../index.ts", import.meta.url).href;
+// Sources (.ts, in this repository) and the built package (.js, under dist/) each have their entry beside them.
+const ownExtension = import.meta.url.slice(import.meta.url.lastIndexOf("."));
+const runtimeEntry = new URL(`../index${ownExtension}`, import.meta.url).href;
 
 let port: MessagePort | undefined;
 let sequence = 0;

@@ -7,14 +7,4 @@ export { REDACTED, type ConfigObject, type ConfigValue } from "./config.ts";
 export type { ElementKind, Declaration, FunctionDeclaration } from "./discovery.ts";
 export type { AppManifest, AppSettings, ParentReference } from "./layers.ts";
 
-/**
- * fullName → instance type. Empty here; `jit-elements typegen` writes a declaration file that adds an app's
- * elements (`"storages.MyOss": OssStorage`), so that `app.getElement("storages.MyOss")` needs no cast.
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface ElementMap {}
-
-/** Category → the interface every element of it has; a category's base module adds itself here. */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface CategoryMap {}
-
+export type { ElementMap, CategoryMap, ElementName, ElementOf } from "./element-map.ts";

@@ -8,8 +8,7 @@ import { fileURLToPath } from "node:url";
 import { ElementError, displayPath, type FieldProblem } from "./errors.ts";
 import { readJsonFile } from "./json-file.ts";
 import { compileOnce } from "./ajv.ts";
-import { toFieldProblems, formatProblems } from "./schema-errors.ts";
-import { unknownKeyProblems } from "./registry.ts";
+import { toFieldProblems, formatProblems, unknownKeyProblems } from "./schema-errors.ts";
 
 export interface Layer {
   /** Absolute folder of element folders. */

@@ -1,6 +1,7 @@
 // loadApp: layers → discovery → registry and chains → bundles → configs → an App, with every problem at once.
 import { resolve } from "node:path";
 import { App, type Blueprint } from "./app.ts";
+import type { ElementName } from "./element-map.ts";
 import { ElementError, displayPath } from "./errors.ts";
 import { resolveLayers } from "./layers.ts";
 import { discoverLayer } from "./discovery.ts";
@@ -92,7 +93,7 @@ async function makeEarlyInstances(app: App, blueprints: Map<string, Blueprint>):
   for (const { info } of blueprints.values()) {
     if (info.kind !== "Instance" || info.backendLoadTime !== "afterAppInit") continue;
     try {
-      const instance = app.getElement(info.fullName) as { onLoad?: unknown };
+      const instance = app.getElement(info.fullName as ElementName) as { onLoad?: unknown };
       if (typeof instance.onLoad === "function") await (instance.onLoad as () => unknown).call(instance);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

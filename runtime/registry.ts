@@ -3,10 +3,10 @@
 import { readFileSync } from "node:fs";
 import type { Declaration, ElementKind, FoundElement } from "./discovery.ts";
 import type { Layer } from "./layers.ts";
-import { ElementError, displayPath, type FieldProblem } from "./errors.ts";
+import { ElementError, displayPath } from "./errors.ts";
 import { compileOnce } from "./ajv.ts";
-import { formatProblems, toFieldProblems } from "./schema-errors.ts";
-import { closestNames, didYouMean } from "./closest-names.ts";
+import { formatProblems, toFieldProblems, unknownKeyProblems } from "./schema-errors.ts";
+import { didYouMean } from "./closest-names.ts";
 
 /** One element of the app, as the winning layer declares it. */
 export interface ElementRecord {
@@ -103,18 +103,6 @@ export function buildRegistry(
     });
   }
   return registry;
-}
-
-/** Problems for e.json keys nobody declares, each with the nearest key that exists. */
-export function unknownKeyProblems(keys: readonly string[], known: readonly string[]): FieldProblem[] {
-  return keys.map((key) => {
-    const near = closestNames(key, known.filter((k) => k !== "$schema"), 2);
-    return {
-      pointer: `/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`,
-      keyword: "additionalProperties",
-      message: `is not a known field${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(" or ")}?)` : " (check its spelling)"}`,
-    };
-  });
 }
 
 /**

@@ -1,6 +1,7 @@
 // Puts ajv's errors (data: instancePath, keyword, params) into JSON pointers and words for people.
 import type { ErrorObject } from "ajv";
 import type { FieldProblem } from "./errors.ts";
+import { closestNames } from "./closest-names.ts";
 
 /** One FieldProblem per failing field, in the order ajv found them, without repeats. */
 export function toFieldProblems(errors: readonly ErrorObject[]): FieldProblem[] {
@@ -62,4 +63,16 @@ function article(type: string): string {
 
 function escapePointer(segment: string): string {
   return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** Problems for e.json keys nobody declares, each with the nearest key that exists. */
+export function unknownKeyProblems(keys: readonly string[], known: readonly string[]): FieldProblem[] {
+  return keys.map((key) => {
+    const near = closestNames(key, known.filter((k) => k !== "$schema"), 2);
+    return {
+      pointer: `/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`,
+      keyword: "additionalProperties",
+      message: `is not a known field${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(" or ")}?)` : " (check its spelling)"}`,
+    };
+  });
 }

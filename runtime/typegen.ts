@@ -1,7 +1,12 @@
 // Writes the declaration file that types getElement for one app: fullName → the class of its nearest code.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import type { App } from "./app.ts";
+import { displayPath } from "./errors.ts";
 import { moduleSpecifier } from "./specifier.ts";
 
 /** Where typegen writes by default: beside the app's folders. */
@@ -13,8 +18,9 @@ export function renderElementMap(app: App, outFile: string = join(app.dir, eleme
   const lines: string[] = [];
   for (const element of app.elements()) {
     if (element.kind !== "Instance") continue;
-    // Only TypeScript code carries types; a .js Type is typed as its nearest TypeScript ancestor.
-    const typed = element.chain.map((name) => bundles.get(name)).find((file) => file?.endsWith(".ts"));
+    // Only TypeScript code, or JavaScript with declarations beside it (the built official Types), carries types; a
+    // plain .js Type is typed as its nearest typed ancestor.
+    const typed = element.chain.map((name) => bundles.get(name)).find((file) => file !== undefined && hasTypes(file));
     if (typed === undefined) continue;
     lines.push(`    ${JSON.stringify(element.fullName)}: InstanceType<typeof import(${JSON.stringify(moduleSpecifier(typed, dirname(outFile)))}).default>;`);
   }
@@ -36,4 +42,42 @@ export function renderElementMap(app: App, outFile: string = join(app.dir, eleme
 export async function writeElementMap(app: App, outFile: string = join(app.dir, elementMapFileName)): Promise<string> {
   await writeFile(outFile, renderElementMap(app, outFile));
   return outFile;
+}
+
+/**
+ * A warning when the map at `outFile` is not a root file of the app's tsconfig.json (the nearest one above the app's
+ * folder), which would leave getElement untyped; undefined when it is one, or when there is no tsconfig.json or no
+ * TypeScript installed for the app to ask. TypeScript itself expands "files", "include", "exclude" and "extends".
+ */
+export async function mapOutsideTsconfig(outFile: string, appDir: string): Promise<string | undefined> {
+  const tsconfig = nearest(resolve(appDir), "tsconfig.json");
+  if (tsconfig === undefined) return undefined;
+  let tsc: string;
+  try {
+    tsc = join(dirname(createRequire(tsconfig).resolve("typescript/package.json")), "bin", "tsc");
+  } catch {
+    return undefined;
+  }
+  let rootFiles: string[];
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [tsc, "--showConfig", "-p", tsconfig], { cwd: dirname(tsconfig) });
+    rootFiles = ((JSON.parse(stdout) as { files?: string[] }).files ?? []).map((file) => resolve(dirname(tsconfig), file));
+  } catch {
+    return undefined;
+  }
+  if (rootFiles.includes(resolve(outFile))) return undefined;
+  return `${displayPath(outFile)} is not among the files of ${displayPath(tsconfig)}, so TypeScript does not see it and getElement stays untyped: add it to that tsconfig's "include".`;
+}
+
+function nearest(dir: string, name: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, name))) return join(at, name);
+    if (dirname(at) === at) return undefined;
+  }
+}
+
+function hasTypes(file: string): boolean {
+  if (file.endsWith(".ts")) return true;
+  const declarations = file.replace(/\.js$/, ".d.ts").replace(/\.mjs$/, ".d.mts");
+  return declarations !== file && existsSync(declarations);
 }

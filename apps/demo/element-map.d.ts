@@ -5,6 +5,6 @@ import type {} from "jit-elements";
 declare module "jit-elements" {
   interface ElementMap {
     "storages.Archive": InstanceType<typeof import("./storages/ArchiveType/index.ts").default>;
-    "storages.MyOss": InstanceType<typeof import("jit-elements/elements/storages/OssType/index.ts").default>;
+    "storages.MyOss": InstanceType<typeof import("../../elements/storages/OssType/index.ts").default>;
   }
 }

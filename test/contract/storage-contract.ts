@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NO_SUCH_KEY, Storage, StorageError, type App, type ListEntry, type ListOptions } from "../../index.ts";
-import { md5, noise, noiseStream, sha256 } from "./helpers.ts";
+import { md5, noise, noiseStream, sha256 } from "./test-data.ts";
 
 /** Where the contract runs: an app, the element under test, and what sets its Type apart. */
 export interface StorageTarget {

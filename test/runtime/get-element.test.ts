@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ElementError, loadApp } from "../../runtime/index.ts";
+import { Element, ElementError, loadApp } from "../../runtime/index.ts";
 import { fixture, fixtureEnv } from "./fixtures.ts";
 
 describe("getElement", () => {
@@ -11,7 +11,7 @@ describe("getElement", () => {
 
   it("tells the instance its fullName, its Type's fullName and its config", async () => {
     const app = await loadApp(fixture("apps/child"), { env: fixtureEnv });
-    const shout = app.getElement("widgets.Shout");
+    const shout = app.getElement("widgets.Shout") as Element;
     expect(shout).toMatchObject({ fullName: "widgets.Shout", type: "widgets.LoudType", config: { volume: 3 } });
     expect(shout.app).toBe(app);
   });

@@ -11,9 +11,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
 import { fixture } from "./fixtures.ts";
+import { repoRoot, userEnv } from "../package/paths.ts";
 
 const run = promisify(execFile);
-const runtimeEntry = pathToFileURL(fixture("../../index.js")).href;
+// The package as an app gets it once installed: the build in dist/ (made by the test run's globalSetup).
+const runtimeEntry = pathToFileURL(join(repoRoot, "dist", "index.js")).href;
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 let emulator: OssEmulator;
@@ -52,7 +54,7 @@ describe("an app written as JitAI's tutorial writes it, outside this repository"
     const dir = where === "without package.json" ? appDir : commonJsAppDir;
     const { stdout } = await run(process.execPath, [...flags, join(dir, "main.mjs"), runtimeEntry, dir], {
       cwd: dir,
-      env: { ...process.env, OSS_ENDPOINT: emulator.endpoint, DINGTALK_CLIENT_ID: "ding-client", DINGTALK_CLIENT_SECRET: "ding-secret" },
+      env: userEnv({ OSS_ENDPOINT: emulator.endpoint, DINGTALK_CLIENT_ID: "ding-client", DINGTALK_CLIENT_SECRET: "ding-secret" }),
     });
     expect(JSON.parse(stdout.trim())).toEqual({
       connectedAtLoad: true,
