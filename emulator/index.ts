@@ -14,6 +14,7 @@ import { Uploads } from "./uploads.ts";
 
 export type { FaultOptions, FaultRule, FaultStats } from "./faults.ts";
 export type { CorsRule } from "./store.ts";
+export { DEFAULT_S3_REGION } from "./s3/region.ts";
 
 /** The development access key id the emulator accepts by default. Not a secret: never use it anywhere else. */
 export const DEFAULT_ACCESS_KEY_ID = "LTAI-local-dev-key";

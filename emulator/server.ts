@@ -14,6 +14,7 @@ import * as multipart from "./handlers/multipart.ts";
 import * as objects from "./handlers/objects.ts";
 import { checkObjectName, isBucketName } from "./names.ts";
 import { isObjectOperation, operationOf, READ_OPERATIONS, WRITE_OPERATIONS } from "./routes.ts";
+import { handleS3, isS3Request } from "./s3/server.ts";
 import type { BucketRecord, ObjectRecord } from "./store.ts";
 
 type Handler = (ctx: Ctx) => Promise<void>;
@@ -62,7 +63,7 @@ const BODY_OPERATIONS = new Set(["PutObject", "AppendObject", "UploadPart"]);
 export function createOssServer(em: EmulatorState, auth: AuthConfig): Server {
   // Large uploads take as long as they take: no whole-request deadline, as with the service.
   const server = createServer({ requestTimeout: 0, keepAliveTimeout: 30_000 }, (req, res) => {
-    const handling = handle(req, res, em, auth);
+    const handling = isS3Request(req.headers, req.url ?? "/") ? handleS3(req, res, em, auth) : handle(req, res, em, auth);
     em.inFlight.add(handling);
     void handling.finally(() => em.inFlight.delete(handling));
   });
