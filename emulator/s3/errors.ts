@@ -127,7 +127,7 @@ const DRAIN_LIMIT = 1024 * 1024;
 /** Answers with S3's error document (no body for HEAD, as S3 does). */
 export function sendS3Error(res: ServerResponse, req: IncomingMessage, error: unknown, requestId: string, resource: string): void {
   const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
-  if (req.socket.destroyed || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE") {
+  if (!req.socket || req.socket.destroyed || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE") {
     // The client went away mid-request: there is nobody to answer.
     res.destroy();
     return;

@@ -4,7 +4,7 @@
 // stream at its end, before anything is committed.
 import { createHash, type Hash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { pipeline, Transform, type Readable, type TransformCallback } from "node:stream";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { headerValue } from "../auth-v1.ts";
 import type { S3Principal } from "./auth.ts";
 import { AwsChunkedDecoder } from "./chunked.ts";
@@ -58,14 +58,35 @@ export function payloadOf(req: IncomingMessage, principal: S3Principal): Payload
   const sha256 = /^[0-9a-f]{64}$/.test(declared) ? declared : undefined;
   if (!decoder && !sha256 && !expected) return { stream: req, length, checksum: () => undefined };
   const verifier = new PayloadVerifier(sha256, expected, decoder);
-  // A failure anywhere (the client going away, a bad chunk) destroys every stream, the last one with the error,
-  // which is the one the consumer reads.
-  source = decoder ? pipeline(req, decoder, verifier, () => undefined) : pipeline(req, verifier, () => undefined);
+  source = chain(req, decoder ? [decoder, verifier] : [verifier]);
   return {
     stream: source,
     length,
     checksum: () => (expected ? { name: expected.name, value: verifier.checksumValue ?? expected.value ?? "" } : undefined),
   };
+}
+
+// Pipes `req` through `stages` and returns the last one, which fails with the first error anywhere. Unlike
+// stream.pipeline, a bad body leaves the request itself alone (only unpiped): the server still answers on its
+// socket, with the error, and then drains or closes it.
+function chain(req: IncomingMessage, stages: Transform[]): Readable {
+  const last = stages[stages.length - 1]!;
+  let from: Readable = req;
+  for (const stage of stages) {
+    from.pipe(stage);
+    from = stage;
+  }
+  const fail = (error: Error) => {
+    req.unpipe();
+    for (const stage of stages) if (!stage.destroyed) stage.destroy(stage === last ? error : undefined);
+  };
+  for (const stage of stages.slice(0, -1)) stage.once("error", fail);
+  req.once("error", fail);
+  // The client went away before the body ended.
+  req.once("close", () => {
+    if (!req.complete) fail(Object.assign(new Error("The client closed the connection mid-body."), { code: "ECONNRESET" }));
+  });
+  return last;
 }
 
 interface Expected {

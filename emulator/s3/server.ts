@@ -97,7 +97,13 @@ export async function handleS3(req: IncomingMessage, res: ServerResponse, em: Em
     if (!handler) throw s3Errors.notImplemented(operation);
     await handler(ctx);
   } catch (error) {
-    sendS3Error(res, req, error, requestId, resource);
+    try {
+      sendS3Error(res, req, error, requestId, resource);
+    } catch (failure) {
+      // Nothing may stop the server: a request that cannot even be answered loses its connection.
+      console.error(`oss-emulator (S3): request ${requestId} could not be answered:`, failure);
+      res.destroy();
+    }
   }
 }
 

@@ -4,7 +4,6 @@ import http from "node:http";
 import type { LookupFunction } from "node:net";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { SourceData } from "@smithy/types";
 import type { OssEmulator } from "../../emulator/index.ts";
 
 // The SDK warns once per process that its releases from 2027 on need Node 22; the pinned release works on 20.
@@ -51,6 +50,8 @@ export function patterned(n: number, seed = 0): Buffer {
   for (let i = 0; i < n; i++) buffer[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
   return buffer;
 }
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
 
 /** SHA-256 (and HMAC-SHA256 with a key) in the shape the SDK's signer takes. */
 export class NodeSha256 {
