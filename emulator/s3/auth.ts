@@ -154,15 +154,12 @@ function parseCredential(credential: string, timestamp: string, malformed: (mess
   return { accessKeyId, day, region, service, text: `${day}/${region}/${service}/aws4_request` };
 }
 
-// The signed headers: lower-case names in the order given. Host must be among them, and (with the header form)
+// The signed headers: lower-case names in the order given (clients sort them; the canonical request keeps theirs). Host must be among them, and (with the header form)
 // every x-amz-* header the request carries, as S3 demands.
 function signedHeadersOf(list: string, headers: IncomingHttpHeaders, header: boolean): string[] {
   const names = list.split(";").map((n) => n.trim().toLowerCase());
   if (names.some((n) => n === "")) throw s3Errors.headerMalformed("SignedHeaders is malformed.");
-  const sorted = [...names].sort();
-  if (names.some((n, i) => n !== sorted[i]) || new Set(names).size !== names.length) {
-    throw s3Errors.headerMalformed("SignedHeaders must be sorted and name each header once.");
-  }
+  if (new Set(names).size !== names.length) throw s3Errors.headerMalformed("SignedHeaders must name each header once.");
   if (!names.includes("host")) throw s3Errors.accessDenied("The host header must be signed.");
   for (const name of names) {
     if (headers[name] === undefined) throw s3Errors.accessDenied(`The signed header ${name} is not in the request.`);

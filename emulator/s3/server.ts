@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseRequestUrl } from "../addressing.ts";
 import type { AuthConfig } from "../auth.ts";
 import { Query, type EmulatorState } from "../context.ts";
+import { corsHeaders, rulesFor } from "../cors.ts";
 import { errors } from "../errors.ts";
 import { checkObjectName, isBucketName } from "../names.ts";
 import { authenticateS3, type S3Principal } from "./auth.ts";
@@ -72,6 +73,11 @@ export async function handleS3(req: IncomingMessage, res: ServerResponse, em: Em
     const query = new Query(entries);
     const { bucket, key } = addressOf(req.headers.host ?? "", path, em);
     resource = bucket === undefined ? "/" : `/${bucket}/${key}`;
+    // CORS headers go on every answer, errors included, as on the OSS side (browsers upload to presigned URLs).
+    const corsBucket = bucket === undefined ? undefined : em.store.bucket(bucket);
+    for (const [name, value] of Object.entries(corsHeaders(req.headers, method, rulesFor(corsBucket, em.cors)))) {
+      if (value !== undefined) res.setHeader(name, value);
+    }
     const principal = authenticateS3({ method, headers: req.headers, query: entries, paths: canonicalPaths(url, path) }, auth);
     if (bucket !== undefined && !isBucketName(bucket)) throw errors.invalidBucketName(bucket);
     const operation = operationOf(method, bucket, key, query, req.headers);

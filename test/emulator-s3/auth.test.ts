@@ -169,6 +169,13 @@ describe("presigned URLs", () => {
     expect(await response.text()).toBe("hello, S3");
   });
 
+  it("answers a browser's presigned GET with CORS headers, so that the page can read it", async () => {
+    const url = await getSignedUrl(s3ClientFor(emulator), new GetObjectCommand({ Bucket: emulator.bucket, Key: "auth/readme.txt" }), { expiresIn: 300 });
+    const response = await fetch(url, { headers: { origin: "http://app.example" } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe("http://app.example");
+  });
+
   it("takes a presigned PUT with the Content-Type it was signed for, and refuses another", async () => {
     const client = s3ClientFor(emulator);
     // The presigner signs only `host` unless told otherwise; binding the Content-Type is the caller's choice.

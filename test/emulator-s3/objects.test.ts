@@ -155,6 +155,23 @@ describe.each<S3Addressing>(["path", "virtual-host"])("objects addressed %s styl
     expect(replaced.ContentType).toBe("text/x-copy");
   });
 
+  it("copies only when the x-amz-copy-source-if-* conditions hold, and answers 412 otherwise", async () => {
+    const client = s3ClientFor(emulator, addressing);
+    const put = await client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: key("guarded.txt"), Body: "guarded" }));
+    const CopySource = `${emulator.bucket}/${key("guarded.txt")}`;
+    const matched = await client.send(new CopyObjectCommand({ Bucket: emulator.bucket, Key: key("guarded-copy.txt"), CopySource, CopySourceIfMatch: put.ETag }));
+    expect(matched.CopyObjectResult?.ETag).toBe(put.ETag);
+    const mismatch = await rejectionOf(
+      client.send(new CopyObjectCommand({ Bucket: emulator.bucket, Key: key("guarded-copy-2.txt"), CopySource, CopySourceIfMatch: '"0000"' })),
+    );
+    expect(mismatch.name).toBe("PreconditionFailed");
+    const unchanged = await rejectionOf(
+      client.send(new CopyObjectCommand({ Bucket: emulator.bucket, Key: key("guarded-copy-3.txt"), CopySource, CopySourceIfNoneMatch: put.ETag })),
+    );
+    expect(unchanged.$metadata?.httpStatusCode).toBe(412);
+    expect((await rejectionOf(client.send(new HeadObjectCommand({ Bucket: emulator.bucket, Key: key("guarded-copy-3.txt") })))).$metadata?.httpStatusCode).toBe(404);
+  });
+
   it("refuses to copy an object onto itself without changing anything, and a missing source", async () => {
     const client = s3ClientFor(emulator, addressing);
     await client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: key("self.txt"), Body: "self" }));

@@ -1,10 +1,10 @@
 // Malformed and abandoned S3 requests: each gets S3's error document (or a closed connection), never a crash,
 // and the server goes on answering.
 import net from "node:net";
-import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
-import { patterned, rawS3, s3ClientFor, signerFor, xmlText } from "./helpers.ts";
+import { patterned, rawS3, rejectionOf, s3ClientFor, signerFor, xmlText } from "./helpers.ts";
 
 let emulator: OssEmulator;
 
@@ -87,6 +87,39 @@ describe("malformed S3 requests", () => {
     });
     const head = s3ClientFor(emulator).send(new HeadObjectCommand({ Bucket: emulator.bucket, Key: "half.bin" }));
     await expect(head).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    await stillAnswers();
+  });
+});
+
+describe("injected faults", () => {
+  it("answers S3's 503 SlowDown and 500 InternalError when the emulator is told to fail", async () => {
+    const client = s3ClientFor(emulator);
+    try {
+      emulator.setFaults({ status: { count: 1, code: 503, operations: ["GetObject"] } });
+      const slow = await rejectionOf(client.send(new GetObjectCommand({ Bucket: emulator.bucket, Key: "still-here.txt" })));
+      expect(slow.name).toBe("SlowDown");
+      expect(slow.$metadata?.httpStatusCode).toBe(503);
+      emulator.setFaults({ status: { count: 1, code: 500, operations: ["PutObject"] } });
+      const internal = await rejectionOf(client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: "faulty.txt", Body: "x" })));
+      expect(internal.name).toBe("InternalError");
+      expect(emulator.faultStats().status).toBe(1);
+      // The count is spent: the next request goes through.
+      await client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: "faulty.txt", Body: "x" }));
+    } finally {
+      emulator.setFaults({});
+    }
+  });
+
+  it("resets the connection when told to, and answers the next request", async () => {
+    const client = s3ClientFor(emulator);
+    try {
+      emulator.setFaults({ reset: { count: 1, operations: ["HeadObject"] } });
+      const reset = await rejectionOf(client.send(new HeadObjectCommand({ Bucket: emulator.bucket, Key: "still-here.txt" })));
+      expect(reset.$metadata?.httpStatusCode).toBeUndefined();
+      expect(emulator.faultStats().reset).toBe(1);
+    } finally {
+      emulator.setFaults({});
+    }
     await stillAnswers();
   });
 });
