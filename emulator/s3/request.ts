@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { headerValue } from "../auth-v1.ts";
 import { MAX_BLOB_SIZE } from "../blobs.ts";
 import { readSmallBody, receiveSmall, receiveToFile, removeQuietly } from "../body.ts";
-import { storedHeadersOf } from "../headers.ts";
+import { checkTags, storedHeadersOf } from "../headers.ts";
 import { checkBucketName, checkObjectName } from "../names.ts";
 import type { BlobRef } from "../blobs.ts";
 import type { ObjectAcl } from "../store.ts";
@@ -51,6 +51,24 @@ export function aclOf(headers: IncomingHttpHeaders): ObjectAcl {
   if (value === "") return "default";
   if (value === "private" || value === "public-read" || value === "public-read-write") return value;
   throw s3Errors.notImplemented(`The canned ACL ${value}`);
+}
+
+/** Tags of `x-amz-tagging` (`k1=v1&k2=v2`, URL-encoded), checked as the OSS side checks tags. */
+export function taggingOf(headers: IncomingHttpHeaders): Array<[string, string]> {
+  const value = headerValue(headers["x-amz-tagging"]);
+  if (value === "") return [];
+  const tags: Array<[string, string]> = [];
+  for (const pair of value.split("&")) {
+    const eq = pair.indexOf("=");
+    try {
+      const decode = (text: string) => decodeURIComponent(text.replace(/\+/g, " "));
+      tags.push(eq < 0 ? [decode(pair), ""] : [decode(pair.slice(0, eq)), decode(pair.slice(eq + 1))]);
+    } catch {
+      throw s3Errors.invalidArgument("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.", "x-amz-tagging", value);
+    }
+  }
+  checkTags(tags);
+  return tags;
 }
 
 /** The binary MD5 a `Content-MD5` header declares; 400 InvalidDigest when malformed. */

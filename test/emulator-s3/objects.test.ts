@@ -97,6 +97,18 @@ describe.each<S3Addressing>(["path", "virtual-host"])("objects addressed %s styl
     expect(head.ContentLanguage).toBe("en");
   });
 
+  it("keeps the tags of x-amz-tagging, counts them on reads, and copies or replaces them", async () => {
+    const client = s3ClientFor(emulator, addressing);
+    await client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: key("tagged.txt"), Body: "t", Tagging: "team=storage&stage=dev%20one" }));
+    const got = await client.send(new GetObjectCommand({ Bucket: emulator.bucket, Key: key("tagged.txt") }));
+    expect(got.TagCount).toBe(2);
+    const CopySource = `${emulator.bucket}/${key("tagged.txt")}`;
+    await client.send(new CopyObjectCommand({ Bucket: emulator.bucket, Key: key("tagged-copy.txt"), CopySource }));
+    expect((await client.send(new GetObjectCommand({ Bucket: emulator.bucket, Key: key("tagged-copy.txt") }))).TagCount).toBe(2);
+    await client.send(new CopyObjectCommand({ Bucket: emulator.bucket, Key: key("tagged-replaced.txt"), CopySource, TaggingDirective: "REPLACE", Tagging: "only=one" }));
+    expect((await client.send(new GetObjectCommand({ Bucket: emulator.bucket, Key: key("tagged-replaced.txt") }))).TagCount).toBe(1);
+  });
+
   it("answers 304 when If-None-Match holds and 412 when If-Match does not", async () => {
     const client = s3ClientFor(emulator, addressing);
     const put = await client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: key("conditional.txt"), Body: "v1" }));

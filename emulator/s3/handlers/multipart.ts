@@ -12,7 +12,7 @@ import type { PartRecord, Upload } from "../../uploads.ts";
 import { childrenOf, textOf } from "../../xml.ts";
 import { encodingOf, maxOf, OWNER, s3Etag, s3StorageClass, sendEmpty, sendXml, storageClassOf, storeEtag, type S3Ctx } from "../context.ts";
 import { s3Errors } from "../errors.ts";
-import { aclOf, copyConditions, copySourceOf, readXmlBody, receiveBody, storedHeaders, userMetaOf } from "../request.ts";
+import { aclOf, copyConditions, taggingOf, copySourceOf, readXmlBody, receiveBody, storedHeaders, userMetaOf } from "../request.ts";
 import { sourceRecord } from "./objects.ts";
 
 // Every part but the last must be at least 5 MiB, as S3 requires.
@@ -28,7 +28,7 @@ export async function createMultipartUpload(ctx: S3Ctx): Promise<void> {
     headers: storedHeaders(req.headers),
     meta: userMetaOf(req.headers),
     acl: aclOf(req.headers),
-    tags: [],
+    tags: taggingOf(req.headers),
     storageClass: storageClassOf(ctx, em.store.bucket(bucket)!.storageClass),
   });
   sendXml(ctx, 200, "InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: upload.uploadId });

@@ -12,7 +12,7 @@ import type { ObjectRecord } from "../../store.ts";
 import { childrenOf, textOf } from "../../xml.ts";
 import { encodingOf, s3Etag, s3StorageClass, sendEmpty, sendXml, storageClassOf, type S3Ctx } from "../context.ts";
 import { s3Errors, toS3Error } from "../errors.ts";
-import { aclOf, copyConditions, copySourceOf, discard, readXmlBody, receiveBody, storedHeaders, userMetaOf } from "../request.ts";
+import { aclOf, copyConditions, taggingOf, copySourceOf, discard, readXmlBody, receiveBody, storedHeaders, userMetaOf } from "../request.ts";
 
 // Bodies up to this size are answered from one buffer; larger ones are streamed from the file.
 const SMALL_READ = 64 * 1024;
@@ -27,7 +27,7 @@ export async function putObject(ctx: S3Ctx): Promise<void> {
     headers: storedHeaders(req.headers),
     meta: userMetaOf(req.headers),
     acl: aclOf(req.headers),
-    tags: [] as Array<[string, string]>,
+    tags: taggingOf(req.headers),
     storageClass: storageClassOf(ctx, em.store.bucket(bucket)!.storageClass),
   };
   const received = await receiveBody(ctx, () => em.store.newDataFile(bucket, key), true);
@@ -151,7 +151,8 @@ export async function deleteObjects(ctx: S3Ctx): Promise<void> {
 export async function copyObject(ctx: S3Ctx): Promise<void> {
   const { req, em, bucket, key } = ctx;
   const source = copySourceOf(ctx);
-  const directive = directiveOf(headerValue(req.headers["x-amz-metadata-directive"]));
+  const directive = directiveOf(headerValue(req.headers["x-amz-metadata-directive"]), "x-amz-metadata-directive");
+  const tagging = directiveOf(headerValue(req.headers["x-amz-tagging-directive"]), "x-amz-tagging-directive");
   const sameObject = source.bucket === bucket && source.key === key;
   const storageClassGiven = req.headers["x-amz-storage-class"] !== undefined;
   if (sameObject && directive === "COPY" && !storageClassGiven) throw s3Errors.copyToItself();
@@ -186,6 +187,7 @@ export async function copyObject(ctx: S3Ctx): Promise<void> {
       lastModified: Date.now(),
       ...(directive === "REPLACE" ? replaced : {}),
       acl,
+      tags: tagging === "REPLACE" ? taggingOf(req.headers) : from.tags,
       storageClass: storageClassOf(ctx, from.storageClass),
       file,
       ...(blob ? { blob } : {}),
@@ -238,6 +240,7 @@ function objectHeaders(ctx: S3Ctx, record: ObjectRecord): OutgoingHttpHeaders {
   if (record.storageClass !== "Standard") headers["x-amz-storage-class"] = s3StorageClass(record.storageClass);
   for (const [name, value] of Object.entries(record.headers)) headers[name] = value;
   for (const [name, value] of Object.entries(record.meta)) headers[`x-amz-meta-${name}`] = value;
+  if (record.tags.length > 0) headers["x-amz-tagging-count"] = String(record.tags.length);
   for (const [param, header] of [
     ["response-content-type", "Content-Type"],
     ["response-content-language", "content-language"],
@@ -266,10 +269,10 @@ function readable(ctx: S3Ctx): ObjectRecord {
   return target;
 }
 
-function directiveOf(value: string): "COPY" | "REPLACE" {
+function directiveOf(value: string, name: string): "COPY" | "REPLACE" {
   if (value === "" || value === "COPY") return "COPY";
   if (value === "REPLACE") return "REPLACE";
-  throw s3Errors.invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", value);
+  throw s3Errors.invalidArgument(`Unknown ${name}.`, name, value);
 }
 
 function readFully(fd: number, buffer: Buffer, position: number): void {
