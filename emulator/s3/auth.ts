@@ -47,10 +47,11 @@ export interface S3AuthRequest {
   paths: string[];
 }
 
-/** True for a request an S3 client sent: a V4 `AWS4-HMAC-SHA256` signature, or `x-amz-*` headers without OSS auth. */
+/** True for a request an S3 client sent: an `AWS4-HMAC-SHA256` (or V2 `AWS`) signature, or x-amz-* without OSS auth. */
 export function isS3Request(headers: IncomingHttpHeaders, url: string): boolean {
   const authorization = headerValue(headers.authorization);
-  if (authorization.startsWith(`${ALGORITHM} `)) return true;
+  // `AWS id:sig` is S3's retired Signature V2: answered by the S3 side, which refuses it in S3's words.
+  if (authorization.startsWith(`${ALGORITHM} `) || authorization.startsWith("AWS ")) return true;
   if (authorization !== "") return false;
   if (/[?&]X-Amz-Algorithm=/i.test(url)) return true;
   return headers["x-amz-date"] !== undefined || headers["x-amz-content-sha256"] !== undefined;
@@ -66,7 +67,7 @@ export function authenticateS3(request: S3AuthRequest, config: AuthConfig, now =
 
 function viaHeader(request: S3AuthRequest, authorization: string, config: AuthConfig, now: number): S3Principal {
   if (!authorization.startsWith(`${ALGORITHM} `)) {
-    throw s3Errors.invalidArgument("Unsupported Authorization Type", "Authorization", authorization.split(" ")[0]);
+    throw s3Errors.invalidRequest("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.");
   }
   const fields = new Map<string, string>();
   for (const part of authorization.slice(ALGORITHM.length + 1).split(",")) {

@@ -38,7 +38,6 @@ export function payloadOf(req: IncomingMessage, principal: S3Principal): Payload
   }
   const expected = expectedChecksum(req, streaming);
   let length = contentLength(req);
-  let source: Readable = req;
   let decoder: AwsChunkedDecoder | undefined;
   if (streaming) {
     const decodedText = headerValue(req.headers["x-amz-decoded-content-length"]);
@@ -58,9 +57,8 @@ export function payloadOf(req: IncomingMessage, principal: S3Principal): Payload
   const sha256 = /^[0-9a-f]{64}$/.test(declared) ? declared : undefined;
   if (!decoder && !sha256 && !expected) return { stream: req, length, checksum: () => undefined };
   const verifier = new PayloadVerifier(sha256, expected, decoder);
-  source = chain(req, decoder ? [decoder, verifier] : [verifier]);
   return {
-    stream: source,
+    stream: chain(req, decoder ? [decoder, verifier] : [verifier]),
     length,
     checksum: () => (expected ? { name: expected.name, value: verifier.checksumValue ?? expected.value ?? "" } : undefined),
   };

@@ -11,7 +11,7 @@ import { Query, type EmulatorState } from "../context.ts";
 import { corsHeaders, rulesFor } from "../cors.ts";
 import { errors } from "../errors.ts";
 import { checkObjectName, isBucketName } from "../names.ts";
-import { authenticateS3, type S3Principal } from "./auth.ts";
+import { authenticateS3 } from "./auth.ts";
 import type { S3Ctx } from "./context.ts";
 import { s3Errors, sendS3Error } from "./errors.ts";
 import * as buckets from "./handlers/buckets.ts";
@@ -84,11 +84,8 @@ export async function handleS3(req: IncomingMessage, res: ServerResponse, em: Em
 
     const fault = em.faults.decide(operation);
     if (fault.delayMs > 0) await sleep(fault.delayMs);
-    if (fault.kind === "status") {
-      throw fault.code === 500
-        ? s3Errors.internal()
-        : s3Errors.slowDown();
-    }
+    if (fault.kind === "status") throw fault.code === 500 ? s3Errors.internal() : s3Errors.slowDown();
+    // Unlike the OSS side, a reset comes before any of the body is read.
     if (fault.kind === "reset") {
       req.socket.resetAndDestroy();
       return;
@@ -158,5 +155,3 @@ function authorizeAnonymous(em: EmulatorState, operation: string, bucket: string
   if (WRITE_OPERATIONS.has(operation) && record.acl === "public-read-write") return;
   throw s3Errors.accessDenied();
 }
-
-export type { S3Principal };

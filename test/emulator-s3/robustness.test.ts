@@ -23,6 +23,7 @@ async function stillAnswers(): Promise<void> {
 
 describe("malformed S3 requests", () => {
   it.each([
+    ["a Signature V2 header, which S3 retired", { authorization: "AWS LTAI-local-dev-key:c2lnbmF0dXJl", date: new Date().toUTCString() }, 400, "InvalidRequest"],
     ["an Authorization header without its fields", { authorization: "AWS4-HMAC-SHA256 garbage" }, 400, "AuthorizationHeaderMalformed"],
     [
       "a credential for another service",
