@@ -34,6 +34,14 @@ describe("SigV4 in the Authorization header", () => {
     expect(hosts).toEqual([`${emulator.bucket}.localhost`]);
   });
 
+  it("reads the bucket from an S3-style virtual host name, and takes s3.amazonaws.com itself as path style", async () => {
+    const virtual = await rawS3(emulator, { method: "GET", path: "/auth/readme.txt", headers: { host: `${emulator.bucket}.s3.us-east-1.amazonaws.com` } });
+    expect(virtual.status).toBe(200);
+    expect(virtual.body).toBe("hello, S3");
+    const pathStyle = await rawS3(emulator, { method: "GET", path: `/${emulator.bucket}/auth/readme.txt`, headers: { host: "s3.amazonaws.com" } });
+    expect(pathStyle.body).toBe("hello, S3");
+  });
+
   it("accepts a request signed for any region (the signature proves which one)", async () => {
     const client = s3ClientFor(emulator, "path", { region: "eu-central-1" });
     const head = await client.send(new HeadObjectCommand({ Bucket: emulator.bucket, Key: "auth/readme.txt" }));
