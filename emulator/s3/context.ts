@@ -45,15 +45,20 @@ export function storeEtag(etag: string): string {
   return etag.trim().replace(/^"|"$/g, "").toUpperCase();
 }
 
-// The store's storage classes (OSS's names) and S3's, both ways.
+// The store's storage classes (OSS's names) as S3 names their nearest kin, and the S3 classes a write may ask for.
 const TO_S3: Record<string, string> = {
   Standard: "STANDARD",
   IA: "STANDARD_IA",
   Archive: "GLACIER",
-  ColdArchive: "GLACIER_IR",
+  ColdArchive: "DEEP_ARCHIVE",
   DeepColdArchive: "DEEP_ARCHIVE",
 };
-const FROM_S3 = new Map(Object.entries(TO_S3).map(([store, s3]) => [s3, store]));
+const FROM_S3 = new Map([
+  ["STANDARD", "Standard"],
+  ["STANDARD_IA", "IA"],
+  ["GLACIER", "Archive"],
+  ["DEEP_ARCHIVE", "ColdArchive"],
+]);
 
 export function s3StorageClass(storeClass: string): string {
   return TO_S3[storeClass] ?? "STANDARD";

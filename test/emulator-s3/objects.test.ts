@@ -7,6 +7,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type ChecksumAlgorithm,
 } from "@aws-sdk/client-s3";
@@ -280,5 +281,19 @@ describe("one store for both dialects", () => {
     expect(await got.Body!.transformToString()).toBe("written by OSS");
     expect(got.Metadata).toEqual({ via: "oss" });
     expect(got.ETag).toBe(`"${md5("written by OSS")}"`);
+  });
+});
+
+describe("storage classes", () => {
+  it("keeps the storage class a write asks for, names it on reads and listings, and refuses one it does not have", async () => {
+    const client = s3ClientFor(emulator);
+    await client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: "classes/ia.txt", Body: "ia", StorageClass: "STANDARD_IA" }));
+    expect((await client.send(new HeadObjectCommand({ Bucket: emulator.bucket, Key: "classes/ia.txt" }))).StorageClass).toBe("STANDARD_IA");
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: emulator.bucket, Prefix: "classes/" }));
+    expect(listed.Contents?.map((o) => o.StorageClass)).toEqual(["STANDARD_IA"]);
+    const refused = await rejectionOf(
+      client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: "classes/odd.txt", Body: "x", StorageClass: "REDUCED_REDUNDANCY" })),
+    );
+    expect(refused.name).toBe("InvalidStorageClass");
   });
 });
