@@ -7,6 +7,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { headerValue, SIGNED_SUBRESOURCES, v1Signature, v1StringToSign } from "./auth-v1.ts";
+import { v2Signature, v2StringToSign } from "./auth-v2.ts";
 import { parseV4Timestamp, v4CanonicalRequest, v4Signature, v4StringToSign } from "./auth-v4.ts";
 import { errors } from "./errors.ts";
 
@@ -21,7 +22,7 @@ export interface Principal {
   kind: "owner" | "anonymous";
   accessKeyId?: string;
   /** How the request was authenticated, for logs and tests. */
-  method: "anonymous" | "v1-header" | "v1-url" | "v4-header" | "v4-url";
+  method: "anonymous" | "v1-header" | "v1-url" | "v2-header" | "v2-url" | "v4-header" | "v4-url";
 }
 
 /** An access key the emulator accepts, and the security token that must (or may) come with it. */
@@ -60,9 +61,13 @@ export function authenticate(
   if (authorization !== "") {
     if (authorization.startsWith("OSS4-HMAC-SHA256 ")) return v4Header(request, authorization, targets, config, now);
     if (authorization.startsWith("OSS ")) return v1Header(request, authorization, targets, config, now);
+    if (authorization.startsWith("OSS2 ")) return v2Header(request, authorization, targets, config, now);
     throw errors.invalidArgument("Authorization header is invalid.", "Authorization", authorization.split(" ")[0]);
   }
   if (names.has("OSSAccessKeyId") || names.has("Signature")) return v1Url(request, targets, config, now);
+  if (request.query.some(([name, value]) => name === "x-oss-signature-version" && value === "OSS2")) {
+    return v2Url(request, targets, config, now);
+  }
   if (names.has("x-oss-signature-version") || names.has("x-oss-signature")) return v4Url(request, targets, config, now);
   return { principal: { kind: "anonymous", method: "anonymous" }, target: targets[0]! };
 }
@@ -151,6 +156,73 @@ function v1Matches(secret: string, stringToSign: string, target: Target, signatu
   const resource = resourceOf(target);
   const raw = stringToSign.replace(resource, Buffer.from(resource, "utf8").toString("latin1"));
   return safeEqual(v1Signature(secret, raw, "latin1"), signature);
+}
+
+function v2Header(
+  request: AuthRequest,
+  authorization: string,
+  targets: Target[],
+  config: AuthConfig,
+  now: number,
+): { principal: Principal; target: Target } {
+  const fields = new Map<string, string>();
+  for (const part of authorization.slice("OSS2 ".length).split(",")) {
+    const at = part.indexOf(":");
+    if (at < 0) throw errors.invalidArgument("Authorization header is invalid.", "Authorization", authorization);
+    fields.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
+  }
+  const accessKeyId = fields.get("AccessKeyId");
+  const signature = fields.get("Signature");
+  if (!accessKeyId || !signature) throw errors.invalidArgument("Authorization header is invalid.", "Authorization", authorization);
+  const key = lookUp(config, accessKeyId, headerValue(request.headers["x-oss-security-token"]), now);
+  const date = headerValue(request.headers.date) || headerValue(request.headers["x-oss-date"]);
+  const requestTime = Date.parse(date);
+  if (!Number.isFinite(requestTime)) throw errors.accessDenied("OSS authentication requires a valid Date.");
+  checkSkew(requestTime, now, date);
+  const additional = splitAdditional(fields.get("AdditionalHeaders") ?? "", request.headers);
+  return v2Verify(request, request.query, targets, date, additional, key.secret, signature, { kind: "owner", accessKeyId, method: "v2-header" });
+}
+
+function v2Url(
+  request: AuthRequest,
+  targets: Target[],
+  config: AuthConfig,
+  now: number,
+): { principal: Principal; target: Target } {
+  const params = new Map(request.query);
+  const accessKeyId = params.get("x-oss-access-key-id") ?? "";
+  const expires = params.get("x-oss-expires") ?? "";
+  const signature = params.get("x-oss-signature") ?? "";
+  if (accessKeyId === "" || expires === "" || signature === "") {
+    throw errors.accessDenied("x-oss-access-key-id, x-oss-expires and x-oss-signature must all be given in a signed URL.");
+  }
+  const key = lookUp(config, accessKeyId, params.get("security-token") ?? "", now);
+  if (!/^\d+$/.test(expires)) throw errors.invalidArgument("x-oss-expires is not a number.", "x-oss-expires", expires);
+  if (Number(expires) * 1000 < now) throw errors.expired(expires, new Date(now).toISOString());
+  const additional = splitAdditional(params.get("x-oss-additional-headers") ?? "", request.headers);
+  const signed = request.query.filter(([name]) => name !== "x-oss-signature");
+  return v2Verify(request, signed, targets, expires, additional, key.secret, signature, { kind: "owner", accessKeyId, method: "v2-url" });
+}
+
+function v2Verify(
+  request: AuthRequest,
+  query: Array<[string, string]>,
+  targets: Target[],
+  date: string,
+  additional: string[],
+  secret: string,
+  signature: string,
+  principal: Principal,
+): { principal: Principal; target: Target } {
+  let first: string | undefined;
+  for (const target of targets) {
+    for (const headers of headerReadings(request.headers)) {
+      const stringToSign = v2StringToSign({ method: request.method, date, headers, additionalHeaders: additional, resource: resourceOf(target), query });
+      first ??= stringToSign;
+      if (safeEqual(v2Signature(secret, stringToSign), signature)) return { principal, target };
+    }
+  }
+  throw errors.signatureDoesNotMatch(principal.accessKeyId ?? "", first ?? "");
 }
 
 function v4Header(
@@ -265,13 +337,13 @@ function v4Verify(
   let first: { stringToSign: string; canonical: string } | undefined;
   for (const target of targets) {
     const seen = new Set<string>();
-    for (const emptyAsKeyOnly of readings) {
+    for (const [emptyAsKeyOnly, headers] of readings.flatMap((r) => headerReadings(request.headers).map((h) => [r, h] as const))) {
       const canonical = v4CanonicalRequest({
         method: request.method,
         resource: resourceOf(target),
         query,
         emptyAsKeyOnly,
-        headers: request.headers,
+        headers,
         additionalHeaders: additional,
         payloadHash,
       });
@@ -285,6 +357,19 @@ function v4Verify(
     }
   }
   throw errors.signatureDoesNotMatch(scope.accessKeyId, first?.stringToSign ?? "", first?.canonical);
+}
+
+// Header bytes arrive as latin1 text. A client set to `headerEncoding: latin1` sends UTF-8 bytes that way but signs
+// their UTF-8 reading (ali-oss decodes each value before signing V4), so a value with such bytes is also tried
+// decoded. Both readings are the same when every value is ASCII.
+function headerReadings(headers: IncomingHttpHeaders): IncomingHttpHeaders[] {
+  let decoded: IncomingHttpHeaders | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== "string" || !/[\x80-\xff]/.test(value)) continue;
+    decoded ??= { ...headers };
+    decoded[name] = Buffer.from(value, "latin1").toString("utf8");
+  }
+  return decoded ? [headers, decoded] : [headers];
 }
 
 function lookUp(config: AuthConfig, accessKeyId: string, token: string, now: number): KeyEntry {

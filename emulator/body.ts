@@ -7,12 +7,14 @@ import type { Readable } from "node:stream";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { once } from "node:events";
+import { crc64, Crc64 } from "./crc64.ts";
 import { errors } from "./errors.ts";
 
-/** What was written: the byte count and the binary MD5 of the bytes. */
+/** What was written: the byte count, the binary MD5 and the CRC-64 (decimal, as x-oss-hash-crc64ecma) of the bytes. */
 export interface WrittenBody {
   size: number;
   md5: Buffer;
+  crc64: string;
 }
 
 // Small bodies are gathered and written with one synchronous call: a thread-pool round trip per open, write and
@@ -30,8 +32,8 @@ export async function receiveToFile(
   options: { maxSize: number; contentLength?: number; verify?: (body: WrittenBody) => void },
 ): Promise<WrittenBody> {
   if (options.contentLength !== undefined && options.contentLength <= SMALL_BODY) {
-    const { body, md5 } = await receiveSmall(source, options.contentLength);
-    const written = { size: body.length, md5 };
+    const { body, md5, crc64 } = await receiveSmall(source, options.contentLength);
+    const written = { size: body.length, md5, crc64 };
     options.verify?.(written);
     writeFileSync(path, body, { flag: "wx" });
     return written;
@@ -39,7 +41,7 @@ export async function receiveToFile(
   try {
     const meter = new Meter(options.maxSize);
     await pipeline(source, meter, createWriteStream(path, { flags: "wx" }));
-    const written = { size: meter.size, md5: meter.hash.digest() };
+    const written = { size: meter.size, md5: meter.hash.digest(), crc64: meter.crc.value() };
     options.verify?.(written);
     return written;
   } catch (error) {
@@ -49,7 +51,7 @@ export async function receiveToFile(
 }
 
 /** Reads a body of a known, small length (at most SMALL_BODY bytes) into memory, with its MD5. */
-export function receiveSmall(source: Readable, contentLength: number): Promise<{ body: Buffer; md5: Buffer }> {
+export function receiveSmall(source: Readable, contentLength: number): Promise<{ body: Buffer; md5: Buffer; crc64: string }> {
   // Plain events rather than an async iterator: this runs for every small PUT, and the iterator costs more.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -70,12 +72,14 @@ export function receiveSmall(source: Readable, contentLength: number): Promise<{
       source.off("close", onClose);
       if (size !== contentLength) return reject(errors.incompleteBody());
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      resolve({ body, md5: createHash("md5").update(body).digest() });
+      resolve({ body, md5: createHash("md5").update(body).digest(), crc64: crc64(body) });
     };
     // A client that goes away mid-body: 'close' without 'end'.
     const onClose = () => {
       if (!source.readableEnded) fail(errors.incompleteBody());
     };
+    // A client that left before the body was read (during a delay fault, say): nothing more will come.
+    if (source.destroyed && !source.readableEnded) return fail(errors.incompleteBody());
     source.on("data", onData);
     source.once("end", onEnd);
     source.once("error", fail);
@@ -83,17 +87,50 @@ export function receiveSmall(source: Readable, contentLength: number): Promise<{
   });
 }
 
-/** Reads a small request body (an XML document) into a string, refusing more than `limit` bytes. */
-export async function readSmallBody(source: Readable, limit: number): Promise<{ text: string; md5: Buffer }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw errors.malformedXml("The XML you provided is too large.");
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks, size);
-  return { text: body.toString("utf8"), md5: createHash("md5").update(body).digest() };
+/**
+ * Reads a small request body (an XML document) into a string; past `limit` bytes it stops reading and refuses it
+ * (400 MalformedXML, as the service answers), leaving the rest to the error answer to drain or cut off.
+ */
+export function readSmallBody(source: Readable, limit: number): Promise<{ text: string; md5: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = () => {
+      source.off("data", onData);
+      source.off("end", onEnd);
+      source.off("error", onError);
+      source.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        settle();
+        source.pause();
+        reject(errors.malformedXml("The XML you provided is too large."));
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    const onEnd = () => {
+      settle();
+      const body = Buffer.concat(chunks, size);
+      resolve({ text: body.toString("utf8"), md5: createHash("md5").update(body).digest() });
+    };
+    const onError = (error: unknown) => {
+      settle();
+      reject(error);
+    };
+    const onClose = () => {
+      if (source.readableEnded) return;
+      settle();
+      reject(errors.incompleteBody());
+    };
+    if (source.destroyed) return onClose();
+    source.on("data", onData);
+    source.once("end", onEnd);
+    source.once("error", onError);
+    source.once("close", onClose);
+  });
 }
 
 /** Writes bytes `start`..`end` (inclusive) of each source file, in order, into a new file at `path`. */
@@ -102,6 +139,7 @@ export async function concatenateFiles(
   path: string,
 ): Promise<WrittenBody> {
   const hash = createHash("md5");
+  const crc = new Crc64();
   let size = 0;
   const out = createWriteStream(path, { flags: "wx" });
   const failed = new Promise<never>((_, reject) => out.once("error", reject));
@@ -110,13 +148,14 @@ export async function concatenateFiles(
     for (const source of sources) {
       for await (const chunk of createReadStream(source.path, { start: source.start, end: source.end }) as AsyncIterable<Buffer>) {
         hash.update(chunk);
+        crc.update(chunk);
         size += chunk.length;
         // Respect the file's pace so that a large assembly never queues more than one buffer.
         if (!out.write(chunk)) await Promise.race([once(out, "drain"), failed]);
       }
     }
     await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
-    return { size, md5: hash.digest() };
+    return { size, md5: hash.digest(), crc64: crc.value() };
   } catch (error) {
     out.destroy();
     await removeQuietly(path);
@@ -151,6 +190,7 @@ export async function removeQuietly(path: string): Promise<void> {
 // Counts and hashes bytes on their way through; fails once more than `maxSize` bytes have passed.
 class Meter extends Transform {
   readonly hash: Hash = createHash("md5");
+  readonly crc = new Crc64();
   size = 0;
   constructor(private readonly maxSize: number) {
     super();
@@ -162,6 +202,7 @@ class Meter extends Transform {
       return;
     }
     this.hash.update(chunk);
+    this.crc.update(chunk);
     done(null, chunk);
   }
 }

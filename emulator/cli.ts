@@ -14,6 +14,14 @@ Options:
   --access-key-id <id>       access key id to accept (default: LTAI-local-dev-key)
   --access-key-secret <s>    access key secret to accept (default: local-dev-secret-not-for-production)
   --region <region>          region for V4 signatures (default: cn-hangzhou)
+  --headers-timeout-ms <n>   close a connection whose request headers take longer (default: 20000)
+  --request-timeout-ms <n>   close a connection whose whole request takes longer (default: 0, no limit)
+  --idle-timeout-ms <n>      close a connection silent this long mid-request (default: 30000)
+  --keep-alive-timeout-ms <n> close a kept-alive connection idle this long (default: 5000)
+  --max-connections <n>      connections open at once (default: from the file limit, at most 4096)
+  --restore-delay-ms <n>     how long RestoreObject takes (default: 1000)
+  --lifecycle-interval-ms <n> how often lifecycle rules are applied (default: 60000; 0: never)
+  --fault-delay-ms <n>       delay every answer this long (fault injection for client tests; default: 0)
   -h, --help                 show this help`;
 
 /**
@@ -34,6 +42,14 @@ export async function runEmulatorCli(
       "access-key-id": { type: "string" },
       "access-key-secret": { type: "string" },
       region: { type: "string" },
+      "headers-timeout-ms": { type: "string" },
+      "request-timeout-ms": { type: "string" },
+      "idle-timeout-ms": { type: "string" },
+      "keep-alive-timeout-ms": { type: "string" },
+      "max-connections": { type: "string" },
+      "fault-delay-ms": { type: "string" },
+      "restore-delay-ms": { type: "string" },
+      "lifecycle-interval-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -57,6 +73,26 @@ export async function runEmulatorCli(
   if (values["access-key-id"] !== undefined) options.accessKeyId = values["access-key-id"];
   if (values["access-key-secret"] !== undefined) options.accessKeySecret = values["access-key-secret"];
   if (values.region !== undefined) options.region = values.region;
+  const count = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new Error(`--${flag} must be a whole number, not "${text}".`);
+    return n;
+  };
+  const limits = {
+    headersTimeoutMs: count("headers-timeout-ms", values["headers-timeout-ms"]),
+    requestTimeoutMs: count("request-timeout-ms", values["request-timeout-ms"]),
+    idleTimeoutMs: count("idle-timeout-ms", values["idle-timeout-ms"]),
+    keepAliveTimeoutMs: count("keep-alive-timeout-ms", values["keep-alive-timeout-ms"]),
+    maxConnections: count("max-connections", values["max-connections"]),
+  };
+  for (const [name, value] of Object.entries(limits)) if (value !== undefined) options[name as keyof typeof limits] = value;
+  const restoreDelayMs = count("restore-delay-ms", values["restore-delay-ms"]);
+  if (restoreDelayMs !== undefined) options.restoreDelayMs = restoreDelayMs;
+  const lifecycleIntervalMs = count("lifecycle-interval-ms", values["lifecycle-interval-ms"]);
+  if (lifecycleIntervalMs !== undefined) options.lifecycleIntervalMs = lifecycleIntervalMs;
+  const delayMs = count("fault-delay-ms", values["fault-delay-ms"]);
+  if (delayMs !== undefined) options.faults = { delayMs };
 
   const emulator = await startOssEmulator(options);
   out(`OSS emulator listening on ${emulator.endpoint}`);

@@ -82,6 +82,7 @@ function parseHttpDate(text: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-function label(prefix: string, condition: string): string {
-  return prefix === "if-" ? `If-${condition}` : `${prefix}${condition.toLowerCase()}`;
+// The service names the condition as the plain header does, for the copy-source twins too.
+function label(_prefix: string, condition: string): string {
+  return `If-${condition}`;
 }

@@ -1,6 +1,6 @@
 // One request as the handlers see it, and the ways to answer it.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import type { Principal, Target } from "./auth.ts";
+import type { AuthConfig, Principal, Target } from "./auth.ts";
 import { errorXml, errors, OssError } from "./errors.ts";
 import type { Faults } from "./faults.ts";
 import type { Store, CorsRule } from "./store.ts";
@@ -18,6 +18,10 @@ export interface EmulatorState {
   cors: boolean | CorsRule[];
   /** Host names that mean the emulator itself (not a bucket sub-domain). */
   ownHosts: Set<string>;
+  /** How long a RestoreObject takes before the object can be read (ms). */
+  restoreDelayMs: number;
+  /** The keys accepted, for forms that carry their own signature (PostObject). */
+  auth: AuthConfig;
   /** Requests being handled: stopping waits for them before it closes the store and removes files. */
   inFlight: Set<Promise<void>>;
 }
@@ -74,8 +78,9 @@ export function sendEmpty(ctx: Pick<Ctx, "res">, status: number, headers: Outgoi
 }
 
 // Reading a large body only to refuse it wastes the client's time and ours: past this, an error closes the
-// connection instead of draining the rest.
-const DRAIN_LIMIT = 1024 * 1024;
+// connection instead of draining the rest. Below it, the rest is read and dropped, so that a client still
+// sending sees the answer rather than a reset connection.
+export const DRAIN_LIMIT = 8 * 1024 * 1024;
 
 /** Answers with the service's error XML, also base64-encoded in `x-oss-err` for HEAD and streamed reads. */
 export function sendError(
@@ -86,7 +91,10 @@ export function sendError(
   hostId: string,
 ): void {
   const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
-  if (req.socket.destroyed || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE") {
+  // A request destroyed mid-body lets go of its socket (`req.socket` is then null); one read to its end is
+  // destroyed too, but keeps it.
+  const socket = res.socket ?? req.socket;
+  if (!socket || socket.destroyed || res.destroyed || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE") {
     // The client went away mid-request: there is nobody to answer, and nothing went wrong here.
     res.destroy();
     return;
@@ -106,17 +114,36 @@ export function sendError(
     "x-oss-err": Buffer.from(text).toString("base64"),
   };
   if (!req.complete) {
-    const length = Number(req.headers["content-length"] ?? NaN);
-    if (!(length <= DRAIN_LIMIT)) headers.Connection = "close";
-    else req.resume();
+    const length = Number(req.headers["content-length"] ?? 0);
+    if (length > DRAIN_LIMIT) headers.Connection = "close";
+    else drain(req);
   }
   res.writeHead(ossError.status, headers);
   res.end(req.method === "HEAD" ? undefined : text);
 }
 
+// Reads and drops the rest of a body, up to DRAIN_LIMIT bytes; a longer one (chunked, so of no declared
+// length) has its connection closed.
+export function drain(req: IncomingMessage): void {
+  let dropped = 0;
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DRAIN_LIMIT) req.socket?.destroy();
+  });
+  req.resume();
+}
+
 /** `"HEX"`: the ETag as the service writes it. */
 export function quoteEtag(etag: string): string {
   return `"${etag}"`;
+}
+
+/**
+ * A time as the service writes it in XML documents: ISO 8601 in UTC with whole seconds (`…T06:23:26.000Z`);
+ * clients that parse that exact format fail on any other.
+ */
+export function xmlTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
 }
 
 /** Owner of everything in the emulator, as the service writes owners. */

@@ -94,6 +94,20 @@ export const errors = {
       ["ExpectedMD5", expected],
       ["CalculatedMD5", calculated],
     ]),
+  missingContentMd5: () =>
+    new OssError(400, "InvalidRequest", "Missing required header for this request: Content-MD5"),
+  invalidEncryptionAlgorithm: () =>
+    new OssError(400, "InvalidEncryptionAlgorithmError", "The Encryption request you specified is not valid. Supported value: AES256/KMS/SM4."),
+  malformedPostRequest: (message: string) => new OssError(400, "MalformedPOSTRequest", message),
+  notMultipartForm: () =>
+    new OssError(400, "RequestIsNotMultiPartContent", "Bucket POST must be of the enclosure-type multipart/form-data."),
+  policyFailed: (message: string) => new OssError(403, "AccessDenied", `Invalid according to Policy: ${message}`),
+  invalidPolicyDocument: (message: string) => new OssError(400, "InvalidPolicyDocument", message),
+  invalidObjectState: (key: string) =>
+    new OssError(403, "InvalidObjectState", "The operation is not valid for the object's state", [["Key", key]]),
+  operationNotSupported: (message: string) => new OssError(400, "OperationNotSupported", message),
+  restoreAlreadyInProgress: () =>
+    new OssError(409, "RestoreAlreadyInProgress", "The restore operation is in progress."),
   malformedXml: (message = "The XML you provided was not well-formed or did not validate against our published schema.") =>
     new OssError(400, "MalformedXML", message),
   entityTooLarge: () => new OssError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."),
@@ -108,6 +122,8 @@ export const errors = {
   noSuchKey: (key: string) => new OssError(404, "NoSuchKey", "The specified key does not exist.", [["Key", key]]),
   symlinkTargetMissing: (key: string) =>
     new OssError(404, "NoSuchKey", "The symlink target object does not exist.", [["Key", key]]),
+  invalidTargetType: (key: string) =>
+    new OssError(400, "InvalidTargetType", "The symlink target object type is not supported.", [["Key", key]]),
   notSymlink: () => new OssError(400, "NotSymlink", "The specified object is not a symlink."),
   fileAlreadyExists: (key: string) =>
     new OssError(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.", [
@@ -121,7 +137,7 @@ export const errors = {
       [["UploadId", uploadId]],
     ),
   noSuchCors: (bucket: string) =>
-    new OssError(404, "NoSuchCORSConfiguration", "The CORS configuration does not exist.", [["BucketName", bucket]]),
+    new OssError(404, "NoSuchCORSConfiguration", "The CORS Configuration does not exist.", [["BucketName", bucket]]),
   bucketAlreadyExists: (bucket: string) =>
     new OssError(409, "BucketAlreadyExists", "The requested bucket name is not available.", [["BucketName", bucket]]),
   bucketNotEmpty: (bucket: string) =>
@@ -143,7 +159,7 @@ export const errors = {
   invalidRange: (size: number) =>
     new OssError(416, "InvalidRange", "The requested range cannot be satisfied", [["ActualObjectSize", String(size)]]),
   preconditionFailed: (condition: string) =>
-    new OssError(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", [
+    new OssError(412, "PreconditionFailed", `At least one of the pre-conditions you specified did not hold. (condition: ${condition})`, [
       ["Condition", condition],
     ]),
   invalidTag: (message: string) => new OssError(400, "InvalidTag", message),

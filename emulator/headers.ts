@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { headerValue } from "./auth-v1.ts";
 import { quoteEtag, type Query } from "./context.ts";
+import { restoreHeaderOf } from "./archive.ts";
 import { errors } from "./errors.ts";
 import type { Acl, ObjectAcl, ObjectRecord } from "./store.ts";
 
@@ -14,16 +15,47 @@ const STORAGE_CLASSES = new Set(["Standard", "IA", "Archive", "ColdArchive", "De
 
 /** The Content-Type of a write, `application/octet-stream` when none is given. */
 export function contentTypeOf(headers: IncomingHttpHeaders): string {
-  return headerValue(headers["content-type"]) || "application/octet-stream";
+  return sendableValue("Content-Type", headers["content-type"]) || "application/octet-stream";
 }
 
+/** Server-side encryption headers: stored and echoed as the service echoes them (the bytes are not encrypted). */
+export const ENCRYPTION_HEADERS = ["x-oss-server-side-encryption", "x-oss-server-side-encryption-key-id", "x-oss-server-side-data-encryption"];
+const ENCRYPTION_ALGORITHMS = new Set(["AES256", "KMS", "SM4"]);
+
+/** The standard and encryption headers a write keeps; 400 for an encryption the service does not offer. */
 export function storedHeadersOf(headers: IncomingHttpHeaders): Record<string, string> {
   const stored: Record<string, string> = {};
-  for (const name of STORED_HEADERS) {
+  for (const name of [...STORED_HEADERS, ...ENCRYPTION_HEADERS]) {
     const value = headers[name];
-    if (value !== undefined) stored[name] = headerValue(value);
+    if (value !== undefined) stored[name] = sendableValue(name, value);
+  }
+  const algorithm = stored["x-oss-server-side-encryption"];
+  if (algorithm !== undefined && !ENCRYPTION_ALGORITHMS.has(algorithm)) throw errors.invalidEncryptionAlgorithm();
+  const dataAlgorithm = stored["x-oss-server-side-data-encryption"];
+  if (dataAlgorithm !== undefined && (algorithm !== "KMS" || dataAlgorithm !== "SM4")) {
+    throw errors.invalidArgument("x-oss-server-side-data-encryption is only valid as SM4 with KMS.", "x-oss-server-side-data-encryption", dataAlgorithm);
+  }
+  if (stored["x-oss-server-side-encryption-key-id"] !== undefined && algorithm !== "KMS") {
+    throw errors.invalidArgument("x-oss-server-side-encryption-key-id is only valid with KMS.", "x-oss-server-side-encryption-key-id", "");
   }
   return stored;
+}
+
+/** The encryption headers among a record's stored ones, to echo on writes. */
+export function encryptionHeadersOf(stored: Record<string, string>): Record<string, string> {
+  const echoed: Record<string, string> = {};
+  for (const name of ENCRYPTION_HEADERS) if (stored[name] !== undefined) echoed[name] = stored[name];
+  return echoed;
+}
+
+// What an HTTP header may not carry (RFC 9110 field-value): control characters other than tab.
+const NOT_IN_HEADER = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/** A header value kept to be sent back later; 400 InvalidArgument when it could not be sent back. */
+export function sendableValue(name: string, value: string | string[] | undefined): string {
+  const text = headerValue(value);
+  if (NOT_IN_HEADER.test(text)) throw errors.invalidArgument(`The value of ${name} contains characters a header may not carry.`, name, "");
+  return text;
 }
 
 /** User metadata from `x-oss-meta-*`; names lower-case, as the service keeps them. Over 8 KB → 400. */
@@ -33,7 +65,7 @@ export function userMetaOf(headers: IncomingHttpHeaders): Record<string, string>
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith("x-oss-meta-")) continue;
     const short = name.slice("x-oss-meta-".length);
-    meta[short] = headerValue(value);
+    meta[short] = sendableValue(name, value);
     size += short.length + meta[short].length;
   }
   if (size > 8 * 1024) throw errors.invalidArgument("User metadata exceeds 8 KB.", "x-oss-meta-*", "");
@@ -126,10 +158,14 @@ export function objectHeaders(record: ObjectRecord, query: Query | undefined, li
     "x-oss-storage-class": record.storageClass,
   };
   for (const [name, value] of Object.entries(record.headers)) headers[name] = value;
+  const restore = restoreHeaderOf(record);
+  if (restore !== undefined) headers["x-oss-restore"] = restore;
   for (const [name, value] of Object.entries((link ?? record).meta)) headers[`x-oss-meta-${name}`] = value;
   const tags = (link ?? record).tags;
   if (tags.length > 0) headers["x-oss-tagging-count"] = String(tags.length);
   if (record.type === "Appendable") headers["x-oss-next-append-position"] = String(record.size);
+  // The whole object's CRC, on ranged reads too, as the service sends it (clients check it on whole reads).
+  if (record.crc64 !== undefined) headers["x-oss-hash-crc64ecma"] = record.crc64;
   if (record.type === "Normal") headers["Content-MD5"] = Buffer.from(record.etag, "hex").toString("base64");
   if (query) {
     // GetObject's response-* parameters replace the stored headers in this answer only.
@@ -142,6 +178,9 @@ export function objectHeaders(record: ObjectRecord, query: Query | undefined, li
       ["response-content-encoding", "content-encoding"],
     ] as const) {
       const value = query.get(param);
+      if (value !== undefined && NOT_IN_HEADER.test(value)) {
+        throw errors.invalidArgument(`${param} contains characters a header may not carry.`, param, "");
+      }
       // A URL carries any UTF-8; an HTTP header carries bytes: send the UTF-8 bytes as they are.
       if (value !== undefined) headers[header] = /[^\u0000-\u00ff]/.test(value) ? Buffer.from(value, "utf8").toString("latin1") : value;
     }

@@ -4,17 +4,23 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
-import type { AuthConfig, KeyEntry } from "./auth.ts";
+import type { KeyEntry } from "./auth.ts";
+import { ConnectionGuard, resolveLimits, type ConnectionLimits } from "./connections.ts";
 import type { EmulatorState } from "./context.ts";
 import { Faults, type FaultOptions, type FaultStats } from "./faults.ts";
+import { applyLifecycle } from "./lifecycle.ts";
 import { isBucketName } from "./names.ts";
 import { createOssServer } from "./server.ts";
 import { Store, type CorsRule } from "./store.ts";
 import { Uploads } from "./uploads.ts";
 
 export type { FaultOptions, FaultRule, FaultStats } from "./faults.ts";
+export type { ConnectionLimits } from "./connections.ts";
 export type { CorsRule } from "./store.ts";
 export { DEFAULT_S3_REGION } from "./s3/region.ts";
+
+// How long stop() waits for handlers still running after their connections were closed.
+const STOP_GRACE_MS = 5000;
 
 /** The development access key id the emulator accepts by default. Not a secret: never use it anywhere else. */
 export const DEFAULT_ACCESS_KEY_ID = "LTAI-local-dev-key";
@@ -34,7 +40,7 @@ export interface StsCredential {
   expiration?: Date | string | number;
 }
 
-export interface OssEmulatorOptions {
+export interface OssEmulatorOptions extends ConnectionLimits {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number;
   /** Interface to listen on (default 127.0.0.1, together with ::1 so that `localhost` works however it resolves). */
@@ -61,6 +67,12 @@ export interface OssEmulatorOptions {
    * service does, and a list of rules applies those.
    */
   cors?: boolean | CorsRule[];
+  /** How long RestoreObject takes before an archived object can be read (ms; default 1 000, so tests run fast). */
+  restoreDelayMs?: number;
+  /** The clock lifecycle rules are applied on (ms since the epoch; default Date.now), so that tests can move it. */
+  clock?: () => number;
+  /** How often lifecycle rules are applied in the background (ms; default 60 000; 0: only by applyLifecycle()). */
+  lifecycleIntervalMs?: number;
 }
 
 export interface OssEmulator {
@@ -78,6 +90,8 @@ export interface OssEmulator {
   setFaults(faults: FaultOptions): void;
   /** How many faults were injected since the fault options were last set. */
   faultStats(): FaultStats;
+  /** Applies every bucket's lifecycle rules now, on the emulator's clock; resolves with how many objects and uploads it removed. */
+  applyLifecycle(): Promise<number>;
   /** Stops listening, closes open connections, and removes the data folder if the emulator made it. */
   stop(): Promise<void>;
 }
@@ -92,6 +106,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
   for (const name of [bucket, ...(options.buckets ?? [])]) {
     if (!isBucketName(name)) throw new Error(`"${name}" is not a valid bucket name: use 3–63 of a-z, 0-9 and -, not starting or ending with -.`);
   }
+  const limits = resolveLimits(options);
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), "oss-emulator-")) : resolve(options.dataDir);
 
@@ -109,14 +124,25 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     defaultBucket: bucket,
     cors: options.cors ?? true,
     ownHosts: new Set(["localhost", "127.0.0.1", "::1", host.toLowerCase()]),
+    restoreDelayMs: options.restoreDelayMs ?? 1000,
+    auth: { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) },
     inFlight: new Set(),
   };
-  const auth: AuthConfig = { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) };
+  const auth = state.auth;
 
-  const servers = await listen(() => createOssServer(state, auth), host, options.port ?? 0);
+  // One guard for both loopback servers: the limit is the process's, not each socket's.
+  const guard = new ConnectionGuard(limits.maxConnections);
+  const servers = await listen(() => createOssServer(state, auth, limits, guard), host, options.port ?? 0);
   const port = servers.port;
   const endpointHost = ["127.0.0.1", "::1", "localhost", "0.0.0.0", "::"].includes(host) ? "localhost" : host;
   let stopped: Promise<void> | undefined;
+  const clock = options.clock ?? Date.now;
+  // One sweep at a time: a slow one is not started again on top of itself.
+  let sweeping: Promise<number> | undefined;
+  const sweep = () => (sweeping ??= applyLifecycle(state, clock()).finally(() => (sweeping = undefined)));
+  const interval = options.lifecycleIntervalMs ?? 60_000;
+  const timer = interval > 0 ? setInterval(() => void sweep().catch((error: unknown) => console.error("oss-emulator: applying lifecycle rules failed:", error)), interval) : undefined;
+  timer?.unref();
   return {
     endpoint: `http://${endpointHost.includes(":") ? `[${endpointHost}]` : endpointHost}:${port}`,
     port,
@@ -127,12 +153,20 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     dataDir,
     setFaults: (next) => faults.set(next),
     faultStats: () => faults.stats(),
+    applyLifecycle: () => sweep(),
     stop: () => {
       stopped ??= (async () => {
+        if (timer) clearInterval(timer);
+        await sweeping?.catch(() => undefined);
         await Promise.all(servers.list.map(close));
         // Closing dropped every connection; handlers still running notice and end. Wait for them, so that none
         // writes into the store after it closed (or into the folder after it was removed).
-        await Promise.race([Promise.allSettled([...state.inFlight]), sleep(5000, undefined, { ref: false })]);
+        const settled = await Promise.race([
+          Promise.allSettled([...state.inFlight]).then(() => true),
+          sleep(STOP_GRACE_MS, false, { ref: false }),
+        ]);
+        // Handlers end once their connection is gone; one that does not is a defect worth seeing.
+        if (!settled) console.error(`oss-emulator: stopping with ${state.inFlight.size} request(s) still running after ${STOP_GRACE_MS} ms.`);
         store.close();
         if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
       })();

@@ -3,11 +3,11 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Target } from "./auth.ts";
 import type { Query } from "./context.ts";
 import { errors } from "./errors.ts";
+import { SUBRESOURCE_OPERATIONS, subresourceOperation } from "./handlers/subresources.ts";
 
 // Sub-resources the service has and the emulator does not: answered 501 rather than mistaken for a listing.
 const UNSUPPORTED_BUCKET = [
-  "lifecycle", "logging", "website", "referer", "policy", "versioning", "versions", "encryption", "replication",
-  "inventory", "worm", "tagging", "stat", "requestPayment", "transferAcceleration", "qos", "resourceGroup",
+  "versions", "replication", "worm", "transferAcceleration", "qos", "resourceGroup",
 ];
 
 /** The operation of a request; 405 or 501 when there is none the emulator answers. */
@@ -22,6 +22,8 @@ export function operationOf(method: string, target: Target, query: Query, header
 }
 
 function bucketOperation(method: string, query: Query): string {
+  const kept = subresourceOperation(method, (name) => query.has(name));
+  if (kept) return kept;
   const unsupported = UNSUPPORTED_BUCKET.find((name) => query.has(name));
   switch (method) {
     case "PUT":
@@ -43,7 +45,7 @@ function bucketOperation(method: string, query: Query): string {
       return "DeleteBucket";
     case "POST":
       if (query.has("delete")) return "DeleteMultipleObjects";
-      throw errors.notImplemented("PostObject (form upload)");
+      return "PostObject";
     default:
       throw errors.methodNotAllowed();
   }
@@ -75,12 +77,15 @@ function objectOperation(method: string, query: Query, headers: IncomingHttpHead
       if (query.has("uploads")) return "InitiateMultipartUpload";
       if (query.has("uploadId")) return "CompleteMultipartUpload";
       if (query.has("append")) return "AppendObject";
-      if (query.has("restore")) throw errors.notImplemented("RestoreObject");
+      if (query.has("restore")) return "RestoreObject";
       throw errors.methodNotAllowed();
     default:
       throw errors.methodNotAllowed();
   }
 }
+
+/** Operations that authenticate themselves in their body (a signed form), not in headers or the URL. */
+export const SELF_AUTHENTICATING = new Set(["PostObject"]);
 
 /** Operations that read an object or a listing: what public-read lets anyone do. */
 export const READ_OPERATIONS = new Set([
@@ -91,13 +96,13 @@ export const READ_OPERATIONS = new Set([
 export const WRITE_OPERATIONS = new Set([
   "PutObject", "AppendObject", "DeleteObject", "DeleteMultipleObjects", "CopyObject", "PutSymlink",
   "InitiateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
-  "ListParts", "ListMultipartUploads",
+  "ListParts", "ListMultipartUploads", "RestoreObject",
 ]);
 
 const BUCKET_OPERATIONS = new Set([
   "Options", "ListBuckets", "PutBucket", "DeleteBucket", "GetBucketInfo", "GetBucketLocation", "PutBucketAcl",
   "GetBucketAcl", "PutBucketCors", "GetBucketCors", "DeleteBucketCors", "ListObjects", "ListObjectsV2",
-  "ListMultipartUploads", "DeleteMultipleObjects",
+  "ListMultipartUploads", "DeleteMultipleObjects", "PostObject", ...SUBRESOURCE_OPERATIONS,
 ]);
 
 /** True for operations on an object (which must have a valid name), false for bucket- and service-level ones. */

@@ -5,15 +5,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setTimeout as sleep } from "node:timers/promises";
 import { resolveTargets, parseRequestUrl } from "./addressing.ts";
 import { authenticate, type AuthConfig } from "./auth.ts";
+import type { ConnectionGuard, ResolvedLimits } from "./connections.ts";
 import { Query, sendEmpty, sendError, type Ctx, type EmulatorState } from "./context.ts";
 import { corsHeaders, preflight, rulesFor } from "./cors.ts";
+import { anonymousDecision, policyResource } from "./policy.ts";
 import { errors } from "./errors.ts";
 import * as buckets from "./handlers/buckets.ts";
 import * as listing from "./handlers/listing.ts";
 import * as multipart from "./handlers/multipart.ts";
 import * as objects from "./handlers/objects.ts";
+import * as post from "./handlers/post.ts";
+import { handleSubresource, SUBRESOURCE_OPERATIONS } from "./handlers/subresources.ts";
 import { checkObjectName, isBucketName } from "./names.ts";
-import { isObjectOperation, operationOf, READ_OPERATIONS, WRITE_OPERATIONS } from "./routes.ts";
+import { isObjectOperation, operationOf, READ_OPERATIONS, SELF_AUTHENTICATING, WRITE_OPERATIONS } from "./routes.ts";
 import { handleS3, isS3Request } from "./s3/server.ts";
 import type { BucketRecord, ObjectRecord } from "./store.ts";
 
@@ -21,6 +25,7 @@ type Handler = (ctx: Ctx) => Promise<void>;
 
 const HANDLERS: Record<string, Handler> = {
   PutObject: objects.putObject,
+  PostObject: post.postObject,
   GetObject: objects.getObject,
   HeadObject: objects.getObject,
   GetObjectMeta: objects.getObjectMeta,
@@ -28,6 +33,7 @@ const HANDLERS: Record<string, Handler> = {
   DeleteMultipleObjects: objects.deleteMultipleObjects,
   CopyObject: objects.copyObject,
   AppendObject: objects.appendObject,
+  RestoreObject: objects.restoreObject,
   PutObjectACL: objects.putObjectAcl,
   GetObjectACL: objects.getObjectAcl,
   PutObjectTagging: objects.putObjectTagging,
@@ -54,21 +60,56 @@ const HANDLERS: Record<string, Handler> = {
   PutBucketCors: buckets.putBucketCors,
   GetBucketCors: buckets.getBucketCors,
   DeleteBucketCors: buckets.deleteBucketCors,
+  ...Object.fromEntries(SUBRESOURCE_OPERATIONS.map((name) => [name, handleSubresource])),
 };
 
-// Operations with a request body, which a `reset` fault cuts off while it is arriving.
-const BODY_OPERATIONS = new Set(["PutObject", "AppendObject", "UploadPart"]);
+// Operations whose policy action has another name than the operation.
+const POLICY_ACTIONS: Record<string, string> = { HeadObject: "GetObject", GetObjectMeta: "GetObject", ListObjectsV2: "ListObjects" };
 
-/** An HTTP server answering the OSS protocol for `em`, authenticating with `auth`. */
-export function createOssServer(em: EmulatorState, auth: AuthConfig): Server {
-  // Large uploads take as long as they take: no whole-request deadline, as with the service.
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 30_000 }, (req, res) => {
-    const handling = isS3Request(req.headers, req.url ?? "/") ? handleS3(req, res, em, auth) : handle(req, res, em, auth);
-    em.inFlight.add(handling);
-    void handling.finally(() => em.inFlight.delete(handling));
-  });
+// Operations that read a symlink's target rather than the link itself.
+const FOLLOWS_SYMLINKS = new Set(["GetObject", "HeadObject"]);
+
+// Operations with a request body, which a `reset` fault cuts off while it is arriving.
+const BODY_OPERATIONS = new Set(["PutObject", "PostObject", "AppendObject", "UploadPart"]);
+
+/** An HTTP server answering the OSS protocol for `em`, authenticating with `auth`, within `limits`. */
+export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: ResolvedLimits, guard: ConnectionGuard): Server {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above this often (30 s by default, too coarse for a 20 s limit).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      // The service takes a chunked body that also declares a Content-Length (and ignores the length); Node's
+      // strict parser refuses it before any code of ours runs. The lenient parser also lets through header
+      // values with control characters, which headers.ts refuses with a 400 of the service's.
+      insecureHTTPParser: true,
+    },
+    (req, res) => {
+      const socket = req.socket;
+      guard.started(socket);
+      res.once("close", () => guard.ended(socket));
+      // A response written to a connection that broke emits an error nobody waits for: the socket is gone, and
+      // there is nothing left to do about it. Without a listener it would end the process.
+      res.on("error", ignore);
+      const answer = isS3Request(req.headers, req.url ?? "/") ? handleS3(req, res, em, auth) : handle(req, res, em, auth);
+      const handling = answer.catch((error: unknown) => {
+        console.error("oss-emulator: a request failed after its answer was sent:", error);
+        res.destroy();
+      });
+      em.inFlight.add(handling);
+      void handling.finally(() => em.inFlight.delete(handling));
+    },
+  );
+  // No byte either way for this long, with a request under way: the client is gone or stalled (between
+  // requests, keepAliveTimeout applies instead). Node then destroys the socket, which ends the handler.
+  server.timeout = limits.idleTimeoutMs;
+  server.on("connection", (socket) => guard.admit(socket));
   return server;
 }
+
+function ignore(): void {}
 
 const REQUEST_ID_PREFIX = randomBytes(6).toString("hex").toUpperCase();
 let requestCounter = 0;
@@ -111,7 +152,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
     const bucketRecord = target.bucket === undefined ? undefined : em.store.bucket(target.bucket);
 
     const fault = em.faults.decide(operation);
-    if (fault.delayMs > 0) await sleep(fault.delayMs);
+    if (fault.delayMs > 0 && !(await waitUnlessGone(res, fault.delayMs))) {
+      // The client left during the delay: nobody to answer, and its body will never come.
+      res.destroy();
+      return;
+    }
     if (fault.kind === "status") throw fault.code === 500 ? errors.internalError() : errors.serviceUnavailable();
     let resetAfterBytes: number | undefined;
     if (fault.kind === "reset") {
@@ -127,9 +172,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
       throw errors.noSuchBucket(target.bucket ?? "");
     }
     if (isObjectOperation(operation)) checkObjectName(target.key);
-    if (principal.kind === "anonymous") {
-      const object = bucketRecord && target.key !== "" ? em.store.object(bucketRecord.name, target.key) : undefined;
-      authorizeAnonymous(operation, bucketRecord, object);
+    if (principal.kind === "anonymous" && !SELF_AUTHENTICATING.has(operation)) {
+      let object = bucketRecord && target.key !== "" ? em.store.object(bucketRecord.name, target.key) : undefined;
+      // Reading through a symlink reads its target, so the target's ACL decides, as the service decides it.
+      if (bucketRecord && object?.type === "Symlink" && object.symlinkTarget !== undefined && FOLLOWS_SYMLINKS.has(operation)) {
+        object = em.store.object(bucketRecord.name, object.symlinkTarget) ?? object;
+      }
+      authorizeAnonymous(operation, bucketRecord, object, object?.key ?? target.key);
     }
     const ctx: Ctx = {
       req,
@@ -154,9 +203,30 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
   }
 }
 
+// Waits `ms`, or less if the connection closes first; true when the client is still there.
+async function waitUnlessGone(res: ServerResponse, ms: number): Promise<boolean> {
+  if (res.closed || res.destroyed) return false;
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once("close", onClose);
+  try {
+    await sleep(ms, undefined, { signal: gone.signal });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    res.off("close", onClose);
+  }
+}
+
 // Anonymous callers may read what public-read opens and write what public-read-write opens; nothing else.
-function authorizeAnonymous(operation: string, bucket: BucketRecord | undefined, object: ObjectRecord | undefined): void {
+function authorizeAnonymous(operation: string, bucket: BucketRecord | undefined, object: ObjectRecord | undefined, key: string): void {
   if (!bucket) throw errors.accessDenied("Anonymous access is forbidden for this operation.");
+  // A bucket policy's explicit Deny wins over everything, its Allow over the ACL.
+  const action = `oss:${POLICY_ACTIONS[operation] ?? operation}`;
+  const decision = anonymousDecision(bucket.subresources?.policy, action, policyResource(bucket.name, key));
+  if (decision === "deny") throw errors.accessDenied("You have no right to access this object because of bucket policy.");
+  if (decision === "allow") return;
   const acl = object && object.acl !== "default" ? object.acl : bucket.acl;
   if (READ_OPERATIONS.has(operation) && acl !== "private") return;
   if (WRITE_OPERATIONS.has(operation) && bucket.acl === "public-read-write") return;

@@ -21,6 +21,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { RestoreRecord } from "./archive.ts";
 import { Blobs, type BlobRef } from "./blobs.ts";
 import { errors } from "./errors.ts";
 import { compareKeys } from "./names.ts";
@@ -46,6 +47,8 @@ export interface BucketRecord {
   storageClass: string;
   /** null: no rules were put (the emulator's `cors` option then decides). */
   cors: CorsRule[] | null;
+  /** Sub-resource documents as put (lifecycle, policy, `inventory:<id>` …), kept and returned, not acted on. */
+  subresources?: Record<string, string>;
 }
 
 export interface ObjectRecord {
@@ -65,10 +68,16 @@ export interface ObjectRecord {
   tags: Array<[string, string]>;
   storageClass: string;
   symlinkTarget?: string;
-  /** The data file, relative to the bucket's data folder; "" for symlinks and small objects. */
+  /** The data file, relative to the bucket's data folder; "" for symlinks, small objects and segmented ones. */
   file: string;
+  /** A completed multipart upload's bytes: its parts' files in order (relative, as `file`), linked, not copied. */
+  segments?: Array<{ file: string; size: number }>;
   /** Where a small object's bytes are (see blobs.ts). */
   blob?: BlobRef;
+  /** For archive classes: the restore asked for, if any (see archive.ts). */
+  restore?: RestoreRecord;
+  /** CRC-64/ECMA-182 of the bytes, decimal (x-oss-hash-crc64ecma); absent on records written before it was kept. */
+  crc64?: string;
 }
 
 /** What a change made under a key's lock returns: a new record, `null` to delete, `undefined` to leave as is. */
@@ -218,9 +227,14 @@ export class Store {
     if (state && sparse !== undefined) this.scheduleCompaction(bucket, sparse);
   }
 
-  /** The absolute path of a record's data file. */
+  /** The absolute path of a record's data file (single-file objects only; see dataFiles). */
   dataPath(bucket: string, record: ObjectRecord): string {
     return join(this.bucketDir(bucket), "data", record.file);
+  }
+
+  /** Every data file of a record, in order, with its size: one for most objects, the parts for a segmented one. */
+  dataFiles(bucket: string, record: ObjectRecord): Array<{ path: string; size: number }> {
+    return filesOf(record).map(({ file, size }) => ({ path: join(this.bucketDir(bucket), "data", file), size }));
   }
 
   /**
@@ -244,13 +258,17 @@ export class Store {
         state.objects.set(key, next);
       }
       if (current?.blob && !sameBlob(current.blob, next?.blob)) this.releaseBlob(bucket, current.blob, current.size);
-      if (current && current.file !== "" && current.file !== next?.file) {
+      if (current && (current.file !== "" || current.segments)) {
         // Readers open files synchronously right after looking a record up, or retry when it is gone, and an open
         // file stays readable after its removal. Synchronous: cheaper than handing it to the thread pool.
-        try {
-          unlinkSync(join(this.bucketDir(bucket), "data", current.file));
-        } catch {
-          // Already gone: nothing to clean up.
+        const kept = new Set(next ? filesOf(next).map((f) => f.file) : []);
+        for (const { file } of filesOf(current)) {
+          if (kept.has(file)) continue;
+          try {
+            unlinkSync(join(this.bucketDir(bucket), "data", file));
+          } catch {
+            // Already gone: nothing to clean up.
+          }
         }
       }
       return next ?? undefined;
@@ -383,7 +401,7 @@ async function loadBucket(dir: string, record: BucketRecord): Promise<BucketStat
   const dataDir = join(dir, "data");
   await mkdir(dataDir, { recursive: true });
   const named = new Set<string>();
-  for (const object of objects.values()) if (object.file) named.add(object.file);
+  for (const object of objects.values()) for (const { file } of filesOf(object)) named.add(file);
   // Data files that no record names are the remains of writes that never committed.
   for (const shard of await readdir(dataDir)) {
     for (const file of await readdir(join(dataDir, shard)).catch(() => [] as string[])) {
@@ -402,6 +420,12 @@ async function loadBucket(dir: string, record: BucketRecord): Promise<BucketStat
   };
   if (valid !== text.length || lines > objects.size) compact(state, dir);
   return state;
+}
+
+// The data files a record names, relative to the data folder.
+function filesOf(record: ObjectRecord): Array<{ file: string; size: number }> {
+  if (record.segments) return record.segments;
+  return record.file === "" ? [] : [{ file: record.file, size: record.size }];
 }
 
 function sameBlob(a: BlobRef, b: BlobRef | undefined): boolean {

@@ -34,6 +34,8 @@ export interface PartRecord {
   lastModified: number;
   /** The part's data file, relative to the upload's folder. */
   file: string;
+  /** CRC-64/ECMA-182 of the part, decimal; absent on parts stored before it was kept. */
+  crc64?: string;
 }
 
 export interface Upload {
@@ -88,12 +90,12 @@ export class Uploads {
     return upload;
   }
 
-  /** Uploads of `bucket`, ordered by key then by initiation time. */
+  /** Uploads of `bucket`, ordered by key then by upload id, as the service orders them. */
   list(bucket: string): UploadRecord[] {
     return [...this.uploads.values()]
       .map((u) => u.record)
       .filter((r) => r.bucket === bucket)
-      .sort((a, b) => compareKeys(a.key, b.key) || a.initiated - b.initiated || compareKeys(a.uploadId, b.uploadId));
+      .sort((a, b) => compareKeys(a.key, b.key) || compareKeys(a.uploadId, b.uploadId));
   }
 
   hasUploads(bucket: string): boolean {

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import type { ChainedElement, ElementRecord } from "./registry.ts";
 import { ElementError, displayPath } from "./errors.ts";
 import { ensureTypeScript } from "./typescript-support.js";
+import { allowElementCode } from "./element-modules.ts";
 
 /** A class a bundle default-exports: made with the element's context. */
 export type ElementClass = abstract new (...args: never[]) => object;
@@ -50,10 +51,17 @@ export function locateBundles(elements: Map<string, ChainedElement>, errors: Ele
 }
 
 /** Imports each distinct file once, in parallel, and checks it default-exports a class. */
-export async function importBundles(files: Iterable<{ file: string; owner: ElementRecord }>, errors: ElementError[]): Promise<Map<string, Bundle>> {
+export async function importBundles(
+  files: Iterable<{ file: string; owner: ElementRecord }>,
+  errors: ElementError[],
+  layerDirs: readonly string[] = [],
+): Promise<Map<string, Bundle>> {
   const distinct = new Map<string, ElementRecord>();
   for (const { file, owner } of files) if (!distinct.has(file)) distinct.set(file, owner);
-  if (distinct.size > 0) await ensureTypeScript();
+  if (distinct.size > 0) {
+    await ensureTypeScript();
+    await allowElementCode(layerDirs);
+  }
   const bundles = new Map<string, Bundle>();
   await Promise.all(
     [...distinct].map(async ([file, owner]) => {

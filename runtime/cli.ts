@@ -10,9 +10,11 @@ const usage = `Usage: jit-elements <command> [options]
 
 Commands:
   check [dir]                          Load the app in dir (default .) and print every problem; exit 1 if any.
-  list [dir] [--json]                  List the app's elements with their chains, layers and files.
+  list [dir] [--json]                  List the app's elements with their kinds, chains, layers and files.
+      --apps-path <root>               (check, list) where extends { appId, version } are found; also JIT_APPS_PATH.
   typegen [dir] [--out file]           Write element-map.d.ts so app.getElement(...) is typed.
-  new <category>/<Name> --type <name>  Scaffold an element folder in the app (--dir, default .).
+  new <category>/<Name> --type <name>  Scaffold an element folder in the app (--dir, default .); deeper paths
+                                       (<category>/<folder>/<Name>) make nested elements.
       [--kind instance|type] [--title text]
   emulator [options]                   Start the local OSS server in the foreground (--help for its options).
 `;
@@ -59,16 +61,16 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
 }
 
 async function check(args: string[], out: (line: string) => void): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const app = await loadApp(positionals[0] ?? ".");
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { "apps-path": { type: "string", multiple: true } } });
+  const app = await loadApp(positionals[0] ?? ".", { appsPath: values["apps-path"] });
   const instances = app.elements().filter((e) => e.kind === "Instance").length;
   out(`ok: ${app.elements().length} elements (${instances} instances) in ${displayPath(app.dir) || "."}, no problems.`);
   return 0;
 }
 
 async function list(args: string[], out: (line: string) => void): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } });
-  const app = await loadApp(positionals[0] ?? ".", { configs: false });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, "apps-path": { type: "string", multiple: true } } });
+  const app = await loadApp(positionals[0] ?? ".", { configs: false, appsPath: values["apps-path"] });
   const elements = app.elements();
   if (values.json) {
     out(JSON.stringify(elements, null, 2));

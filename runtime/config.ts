@@ -8,6 +8,7 @@ import { parseJsonFile } from "./json-file.ts";
 import { ajv, compileOnce } from "./ajv.ts";
 import type { ValidateFunction } from "ajv";
 import { formatProblems, toFieldProblems } from "./schema-errors.ts";
+import { closestNames } from "./closest-names.ts";
 
 export type ConfigValue = string | number | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
 export type ConfigObject = { [key: string]: ConfigValue };
@@ -28,9 +29,15 @@ export interface ElementFiles {
 /** Reads the config and schema files of `element`; problems go to `errors`. */
 export async function readElementFiles(element: ElementRecord, errors: ElementError[]): Promise<ElementFiles> {
   const files: ElementFiles = {};
-  const configFile = join(element.dir, `${element.name}.json`);
+  // Discovery saw which JSON files the folder has, so nothing is read that is not there.
+  // JitAI's own tutorial gives its instance a config.json; storages, databases and caches use <Name>.json.
+  const configName = [`${element.name}.json`, "config.json"].find((name) => element.jsonFiles.has(name));
+  const configFile = join(element.dir, configName ?? `${element.name}.json`);
   const schemaFile = join(element.dir, "config.schema.json");
-  const [configText, schemaText] = await Promise.all([readOptional(configFile), readOptional(schemaFile)]);
+  const [configText, schemaText] = await Promise.all([
+    configName === undefined ? undefined : readOptional(configFile),
+    element.jsonFiles.has("config.schema.json") ? readOptional(schemaFile) : undefined,
+  ]);
   try {
     if (configText !== undefined) files.config = { file: configFile, value: parseJsonFile(configText, configFile, element.fullName) as ConfigValue };
     if (schemaText !== undefined) {
@@ -41,6 +48,11 @@ export async function readElementFiles(element: ElementRecord, errors: ElementEr
     if (!(error instanceof ElementError)) throw error;
     errors.push(error);
     files.failed = true;
+  }
+  if (files.config !== undefined && isPlainObject(files.config.value) && "$schema" in files.config.value) {
+    // For editors only: it never reaches the instance, and no schema needs to declare it.
+    const { $schema: _editorSchema, ...settings } = files.config.value;
+    files.config = { file: files.config.file, value: settings };
   }
   if (files.config !== undefined && !isPlainObject(files.config.value)) {
     errors.push(
@@ -75,26 +87,28 @@ export function buildConfig(
   const ownFile = filesOf(element).config?.file ?? join(element.dir, `${element.name}.json`);
   const secretPointers = new Set<string>();
   const before = errors.length;
-  const resolved = resolveVariables(merged, "", origins, env, secretPointers, (variable, pointer) => {
+  const resolved = resolveVariables(merged, "", origins, env, secretPointers, (variable, pointer, written) => {
     const file = originOf(pointer, origins) ?? ownFile;
     errors.push(
       new ElementError(
         "ENV_MISSING",
-        `${element.fullName}: ${displayPath(file)} uses \${${variable}} at ${pointer}, but the environment variable ${variable} is not set. Set it, or give a default with \${${variable}:-value}.`,
+        `${element.fullName}: ${displayPath(file)} uses ${written} at ${pointer}, but the environment variable ${variable} is not set. Set it, or give a default with \${${variable}:-value}.`,
         { element: element.fullName, file, problems: [{ pointer, keyword: "env", message: `needs the environment variable ${variable}` }] },
       ),
     );
   }) as ConfigObject;
   if (errors.length > before) return undefined;
 
-  const problems: FieldProblem[] = [];
+  const schemas = element.chain.map((link) => filesOf(link).schema).filter((schema) => schema !== undefined);
+  const problems: FieldProblem[] = undeclaredKeys(resolved, keyLevelOf(schemas), "");
+  const reported = new Set(problems.map((problem) => problem.pointer));
   for (const link of element.chain) {
     const schema = filesOf(link).schema;
     if (schema === undefined) continue;
     collectSecretPointers(schema.value, "", secretPointers);
     const validate = compileSchema(schema, link, errors);
     if (validate === undefined) return undefined;
-    if (!validate(resolved)) problems.push(...toFieldProblems(validate.errors ?? []));
+    if (!validate(resolved)) problems.push(...toFieldProblems(validate.errors ?? []).filter((p) => !(p.keyword === "additionalProperties" && reported.has(p.pointer))));
   }
   if (problems.length > 0) {
     // Each problem goes to the file that wrote the failing value; a missing field, to the instance's own file.
@@ -120,7 +134,7 @@ export function buildConfig(
 }
 
 /** Compiles a Type's schema, or reports SCHEMA_INVALID. */
-export function compileSchema(schema: NonNullable<ElementFiles["schema"]>, owner: ElementRecord, errors: ElementError[]): ValidateFunction | undefined {
+export function compileSchema(schema: NonNullable<ElementFiles["schema"]>, owner: { fullName: string }, errors: ElementError[]): ValidateFunction | undefined {
   const { $id: _id, $schema: _schema, ...body } = schema.value;
   // Checked against the meta-schema first, so that each mistake gets a pointer into the schema file.
   if (!ajv.validateSchema(body)) {
@@ -175,7 +189,77 @@ function originOf(pointer: string, origins: Map<string, string>): string | undef
   return undefined;
 }
 
-const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+// ${VAR}, ${VAR:-default}, and JitAI's {{VAR}} (which its tutorial's loaders substitute from the app's variables).
+const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+/** Schema keywords after which the keys a level allows cannot be read off `properties`: such a level is not checked. */
+const openKeywords = ["additionalProperties", "patternProperties", "allOf", "anyOf", "oneOf", "$ref", "if", "dependentSchemas"];
+
+/** What the schemas of a chain declare at one level of a config: worked out once per chain, not per instance. */
+class KeyLevel {
+  /** Extra keys are allowed here (explicitly, or because `properties` does not tell what is allowed). */
+  readonly open: boolean;
+  readonly declared: ReadonlySet<string>;
+  readonly #properties: Record<string, unknown>[];
+  readonly #children = new Map<string, KeyLevel>();
+
+  constructor(schemas: unknown[]) {
+    const levels = schemas.filter((schema): schema is Record<string, unknown> => isPlainObject(schema as ConfigValue));
+    this.#properties = levels.map((schema) => schema.properties).filter((p): p is Record<string, unknown> => isPlainObject(p as ConfigValue));
+    this.declared = new Set(this.#properties.flatMap((properties) => Object.keys(properties)));
+    this.open =
+      this.#properties.length === 0 ||
+      levels.some((schema) => openKeywords.some((keyword) => keyword in schema && !(keyword === "additionalProperties" && schema[keyword] === false)));
+  }
+
+  child(key: string): KeyLevel {
+    let level = this.#children.get(key);
+    if (level === undefined) {
+      level = new KeyLevel(this.#properties.map((properties) => properties[key]));
+      this.#children.set(key, level);
+    }
+    return level;
+  }
+}
+
+// Keyed by the first schema's parsed value (one per Type per load), then by the chain's schema files.
+const keyLevels = new WeakMap<object, Map<string, KeyLevel>>();
+
+function keyLevelOf(schemas: ReadonlyArray<{ file: string; value: Record<string, unknown> }>): KeyLevel | undefined {
+  if (schemas.length === 0) return undefined;
+  let byFiles = keyLevels.get(schemas[0]!.value);
+  if (byFiles === undefined) keyLevels.set(schemas[0]!.value, (byFiles = new Map()));
+  const key = schemas.map((schema) => schema.file).join("\n");
+  let level = byFiles.get(key);
+  if (level === undefined) byFiles.set(key, (level = new KeyLevel(schemas.map((schema) => schema.value))));
+  return level;
+}
+
+/**
+ * Keys that no schema on the chain declares (`"timout"`), each with the nearest declared key. A level is only
+ * checked when some schema lists its `properties`; a schema that writes `additionalProperties` (other than
+ * false), `patternProperties` or a combinator at a level allows extra keys there explicitly.
+ */
+function undeclaredKeys(value: ConfigObject, level: KeyLevel | undefined, at: string): FieldProblem[] {
+  if (level === undefined || level.open) return [];
+  let problems: FieldProblem[] | undefined;
+  for (const key in value) {
+    const item = value[key];
+    if (!level.declared.has(key)) {
+      const pointer = `${at}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      const near = closestNames(key, level.declared, 2);
+      (problems ??= []).push({
+        pointer,
+        keyword: "additionalProperties",
+        message: `is not a setting any schema on the chain declares${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(" or ")}?)` : " (check its spelling)"}`,
+      });
+    } else if (isPlainObject(item)) {
+      const child = level.child(key);
+      if (!child.open) (problems ??= []).push(...undeclaredKeys(item, child, `${at}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`));
+    }
+  }
+  return problems ?? [];
+}
 
 function resolveVariables(
   value: ConfigValue,
@@ -183,12 +267,13 @@ function resolveVariables(
   origins: Map<string, string>,
   env: Readonly<Record<string, string | undefined>>,
   secretPointers: Set<string>,
-  missing: (variable: string, pointer: string) => void,
+  missing: (variable: string, pointer: string, written: string) => void,
 ): ConfigValue {
   if (typeof value === "string") {
-    if (!value.includes("${")) return value;
+    if (!value.includes("${") && !value.includes("{{")) return value;
     let fromEnvironment = false;
-    const resolved = value.replace(variablePattern, (_match, variable: string, fallback: string | undefined) => {
+    const resolved = value.replace(variablePattern, (_match: string, dollar: string | undefined, fallback: string | undefined, braces: string | undefined) => {
+      const variable = (dollar ?? braces)!;
       // As in a shell: ${VAR:-default} also replaces an empty value; ${VAR} needs the variable to be set.
       const found = env[variable];
       if (found !== undefined && (found !== "" || fallback === undefined)) {
@@ -196,7 +281,7 @@ function resolveVariables(
         return found;
       }
       if (fallback !== undefined) return fallback;
-      missing(variable, pointer);
+      missing(variable, pointer, braces === undefined ? `\${${variable}}` : `{{${variable}}}`);
       return "";
     });
     // A value that came from the environment is treated as a secret: it never appears in a message or a dump.

@@ -21,16 +21,24 @@ export type ElementErrorCode =
   | "TYPE_UNKNOWN"
   /** Following `type` comes back to an element already on the chain. */
   | "TYPE_CYCLE"
-  /** A `type` names an element of the wrong kind or category (an instance, or a Meta for an instance). */
+  /** A `type` names a Type of another category. */
   | "TYPE_KIND"
+  /** An e.json's `kind` disagrees with what its types make it (type "" is a Meta; a Type is named or names a Meta). */
+  | "KIND_MISMATCH"
+  /** An e.json is in a folder whose path cannot be a fullName (a bad folder name, or not inside a category). */
+  | "ELEMENT_PATH_INVALID"
+  /** A later layer declares the fullName of an element an earlier layer made "protected". */
+  | "ELEMENT_PROTECTED"
   /** The code of an element could not be used: missing, outside its folder, not a class, failed to load. */
   | "BUNDLE_INVALID"
   /** `getElement` was asked for a name the app does not have. */
   | "ELEMENT_NOT_FOUND"
   /** `getElement` was asked for a Meta or a Type: only instances are made. */
   | "ELEMENT_KIND"
-  /** The element's class threw while it was being made. */
-  | "ELEMENT_FAILED";
+  /** The element's class threw while it was being made, or its `onLoad()` failed. */
+  | "ELEMENT_FAILED"
+  /** `app.defaultElement(name)` of a setting that is not set or names no instance. */
+  | "SETTING_INVALID";
 
 /** One failing field, in the shape ajv gives it, with a sentence for people. */
 export interface FieldProblem {

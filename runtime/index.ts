@@ -4,7 +4,8 @@ export { App, type ElementInfo } from "./app.ts";
 export { Element, type ElementContext } from "./element.ts";
 export { ElementError, type ElementErrorCode, type FieldProblem } from "./errors.ts";
 export { REDACTED, type ConfigObject, type ConfigValue } from "./config.ts";
-export type { ElementKind } from "./discovery.ts";
+export type { ElementKind, Declaration, FunctionDeclaration } from "./discovery.ts";
+export type { AppManifest, AppSettings, ParentReference } from "./layers.ts";
 
 /**
  * fullName → instance type. Empty here; `jit-elements typegen` writes a declaration file that adds an app's

@@ -6,6 +6,7 @@ import { resolveLayers } from "./layers.ts";
 import { discoverLayer } from "./discovery.ts";
 import { buildRegistry, resolveChains, type ElementRecord } from "./registry.ts";
 import { importBundles, locateBundles, type ElementClass } from "./bundles.ts";
+import { allExtensionKeys, checkExtraKeys, readDeclarationExtensions } from "./declaration-extensions.ts";
 import { buildConfig, compileSchema, readElementFiles, type ElementFiles } from "./config.ts";
 
 export interface LoadOptions {
@@ -16,6 +17,11 @@ export interface LoadOptions {
    * only read the app's structure, such as `jit-elements list` and `typegen`.
    */
   configs?: boolean;
+  /**
+   * Folders that hold apps as JitAI's runtime lays them out (`<root>/<org>/<Name>/<version with _>`), where
+   * app.json `extends` entries `{ appId, version }` are looked up; the `JIT_APPS_PATH` variable adds more.
+   */
+  appsPath?: string | readonly string[];
 }
 
 /** Loads the app in `dir` with the official layer and its ancestors; rejects with every problem found. */
@@ -24,13 +30,16 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
   const env = options.env ?? process.env;
   const errors: ElementError[] = [];
 
-  const layers = await resolveLayers(appDir);
+  const { layers, manifest, settings } = await resolveLayers(appDir, { appsPath: options.appsPath, env });
   const found = (await Promise.all(layers.map((layer) => discoverLayer(layer, errors)))).flat();
-  const registry = buildRegistry(found, errors);
+  const extensions = await readDeclarationExtensions(found, errors);
+  const registry = buildRegistry(found, errors, allExtensionKeys(extensions), layers[layers.length - 1]);
   const chained = resolveChains(registry, errors);
+  for (const [fullName, element] of chained) if (!checkExtraKeys(element, extensions, errors)) chained.delete(fullName);
 
   const located = locateBundles(chained, errors);
-  const bundles = await importBundles(located.values(), errors);
+  // The official layer is part of this package, which is ES modules already; the apps' folders may not be.
+  const bundles = await importBundles(located.values(), errors, layers.slice(1).map((layer) => layer.dir));
 
   // Each element's files are read once, however many instances share them.
   const filesOf = new Map<ElementRecord, ElementFiles>();
@@ -60,6 +69,8 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
         file: element.file,
         shadows: element.shadows,
         bundle: bundle?.file,
+        backendLoadTime: element.declaration.backendLoadTime,
+        accessModifier: element.declaration.accessModifier ?? "public",
       },
       elementClass,
       config,
@@ -67,7 +78,38 @@ export async function loadApp(dir: string, options: LoadOptions = {}): Promise<A
   }
 
   if (errors.length > 0) throw ElementError.combine(dedupeErrors(errors));
-  return new App(appDir, blueprints);
+  const app = new App(appDir, blueprints, { manifest, settings });
+  if (options.configs !== false) await makeEarlyInstances(app, blueprints);
+  return app;
+}
+
+/**
+ * `backendLoadTime: "afterAppInit"`: the instance is made during loadApp and its `onLoad()` awaited, so that a
+ * failure fails the load, naming the element, instead of surfacing on first use.
+ */
+async function makeEarlyInstances(app: App, blueprints: Map<string, Blueprint>): Promise<void> {
+  const failures: ElementError[] = [];
+  for (const { info } of blueprints.values()) {
+    if (info.kind !== "Instance" || info.backendLoadTime !== "afterAppInit") continue;
+    try {
+      const instance = app.getElement(info.fullName) as { onLoad?: unknown };
+      if (typeof instance.onLoad === "function") await (instance.onLoad as () => unknown).call(instance);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push(
+        error instanceof ElementError
+          ? error
+          : new ElementError("ELEMENT_FAILED", `${info.fullName}: its onLoad() failed while the app loaded (backendLoadTime "afterAppInit" in ${displayPath(info.file)}): ${message.replace(/\.$/, "")}.`, {
+              element: info.fullName,
+              file: info.file,
+              cause: error,
+            }),
+      );
+    }
+  }
+  if (failures.length === 0) return;
+  await app.close().catch(() => undefined); // what was made is released; the load's failure is what matters
+  throw ElementError.combine(failures);
 }
 
 /** A Meta with code defines the category's base class; every Type's class must extend it. */
@@ -85,15 +127,26 @@ function extendsMetaClass(
   const metaClass = metaBundle === undefined ? undefined : bundles.get(metaBundle.file)?.elementClass;
   if (metaClass === undefined || elementClass === metaClass || elementClass.prototype instanceof metaClass) return true;
   if (!errors.some((e) => e.code === "BUNDLE_INVALID" && e.element === owner.fullName)) {
+    // The likely cause when the names match: the class came from a second copy of the runtime, not this one.
+    const twin = ancestorsOf(elementClass).some((ancestor) => ancestor !== metaClass && ancestor.name === metaClass.name);
+    const why = twin
+      ? `; it extends a ${metaClass.name} from another copy of jit-elements, so import the base class from "jit-elements" (which element code resolves to the runtime loading it), not from a path into a copy`
+      : "";
     errors.push(
       new ElementError(
         "BUNDLE_INVALID",
-        `${owner.fullName}: the class in ${displayPath(located.get(owner.fullName)?.file ?? owner.file)} must extend ${metaClass.name}, the base class of ${meta.fullName}.`,
+        `${owner.fullName}: the class in ${displayPath(located.get(owner.fullName)?.file ?? owner.file)} must extend ${metaClass.name}, the base class of ${meta.fullName}${why}.`,
         { element: owner.fullName, file: located.get(owner.fullName)?.file ?? owner.file },
       ),
     );
   }
   return false;
+}
+
+function ancestorsOf(elementClass: ElementClass): Array<{ name: string }> {
+  const ancestors: Array<{ name: string }> = [];
+  for (let proto: unknown = Object.getPrototypeOf(elementClass); typeof proto === "function"; proto = Object.getPrototypeOf(proto)) ancestors.push(proto as { name: string });
+  return ancestors;
 }
 
 function dedupeErrors(errors: ElementError[]): ElementError[] {

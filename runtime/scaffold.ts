@@ -11,7 +11,7 @@ import { moduleSpecifier, posixRelative } from "./specifier.ts";
 const declarationSchemaFile = fileURLToPath(new URL("./schemas/e.schema.json", import.meta.url));
 
 export interface ScaffoldRequest {
-  /** `category/Name`, e.g. `storages/MyOss`. */
+  /** `category/Name` or a deeper folder path, e.g. `storages/MyOss`, `storages/services/StorageSvc`. */
   path: string;
   /** fullName of the Type (for an instance) or of the parent Type or Meta (for a new Type). */
   type: string;
@@ -22,17 +22,20 @@ export interface ScaffoldRequest {
 
 /** Creates the element folder in `app.dir`; returns the files written. */
 export async function scaffoldElement(app: App, request: ScaffoldRequest): Promise<string[]> {
-  const match = /^([A-Za-z_][A-Za-z0-9_]*)\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(request.path);
-  if (match === null) throw new ElementError("DECLARATION_INVALID", `"${request.path}" is not an element path: use <category>/<Name>, like storages/MyOss.`);
-  const [, category, name] = match as unknown as [string, string, string];
+  const segments = request.path.replace(/\/+$/, "").split("/");
+  if (segments.length < 2 || !segments.every((segment) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(segment))) {
+    throw new ElementError("ELEMENT_PATH_INVALID", `"${request.path}" is not an element path: use <category>/<Name> (or deeper, <category>/<folder>/<Name>), like storages/MyOss.`);
+  }
+  const name = segments[segments.length - 1]!;
+  const fullName = segments.join(".");
   const elements = app.elements();
   const parent = elements.find((e) => e.fullName === request.type);
   if (parent === undefined) {
     throw new ElementError("TYPE_UNKNOWN", `The app has no element "${request.type}" to build on.${didYouMean(request.type, elements.map((e) => e.fullName))}`, { element: request.type });
   }
-  const dir = join(app.dir, category, name);
+  const dir = join(app.dir, ...segments);
   if (existsSync(join(dir, "e.json"))) {
-    throw new ElementError("DECLARATION_INVALID", `${category}.${name} already exists at ${join(dir, "e.json")}; pick another name.`, { element: `${category}.${name}`, file: join(dir, "e.json") });
+    throw new ElementError("DECLARATION_INVALID", `${fullName} already exists at ${join(dir, "e.json")}; pick another name.`, { element: fullName, file: join(dir, "e.json") });
   }
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
@@ -42,8 +45,10 @@ export async function scaffoldElement(app: App, request: ScaffoldRequest): Promi
   };
   const schemaRef = posixRelative(dir, declarationSchemaFile);
   const declaration: Record<string, unknown> = { $schema: schemaRef, title: request.title ?? name };
-  if (request.kind === "Type") declaration.kind = "Type";
   declaration.type = request.type;
+  // JitAI's form: a Type on a Meta is a Type by its type. One on another Type is told from an instance by the
+  // instances that name it; until one does, "kind" says so.
+  if (request.kind === "Type" && parent.kind !== "Meta") declaration.kind = "Type";
   declaration.backendBundleEntry = ".";
   declaration.variables = [];
   await write("e.json", `${JSON.stringify(declaration, null, 2)}\n`);

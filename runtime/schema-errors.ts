@@ -43,6 +43,7 @@ function describe(error: ErrorObject): FieldProblem {
     case "enum":
       return { pointer: at, keyword: "enum", message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
     case "const":
+      if (error.schemaPath.endsWith("/then/properties/type/const")) return { pointer: at, keyword: "const", message: 'must be "" on a Meta, which ends the chain' };
       return { pointer: at, keyword: "const", message: `must be ${JSON.stringify(params.allowedValue)}` };
     case "pattern":
       return { pointer: at, keyword: "pattern", message: `must match ${String(params.pattern)}` };

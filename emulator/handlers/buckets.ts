@@ -1,5 +1,5 @@
 // Bucket operations: create, delete, info, location, ACL, CORS.
-import { OWNER, sendEmpty, sendXml, type Ctx } from "../context.ts";
+import { OWNER, sendEmpty, sendXml, xmlTime, type Ctx } from "../context.ts";
 import { errors } from "../errors.ts";
 import { bucketAclOf, isStorageClass } from "../headers.ts";
 import { checkBucketName } from "../names.ts";
@@ -36,7 +36,7 @@ export async function getBucketInfo(ctx: Ctx): Promise<void> {
   sendXml(ctx, 200, "BucketInfo", {
     Bucket: {
       AccessMonitor: "Disabled",
-      CreationDate: new Date(record.created).toISOString(),
+      CreationDate: xmlTime(record.created),
       CrossRegionReplication: "Disabled",
       DataRedundancyType: "LRS",
       ExtranetEndpoint: `oss-${region}.aliyuncs.com`,
@@ -60,7 +60,8 @@ export async function putBucketAcl(ctx: Ctx): Promise<void> {
   const record = ctx.em.store.bucket(ctx.bucket)!;
   if (ctx.req.headers["x-oss-acl"] === undefined) throw errors.invalidArgument("x-oss-acl is required.", "x-oss-acl", "");
   await ctx.em.store.saveBucket({ ...record, acl: bucketAclOf(ctx.req.headers, record.acl) });
-  sendEmpty(ctx, 200);
+  // The service answers with the bucket as Location; ali-oss reads the bucket's name from it.
+  sendEmpty(ctx, 200, { Location: `/${ctx.bucket}` });
 }
 
 export async function getBucketAcl(ctx: Ctx): Promise<void> {

@@ -1,5 +1,6 @@
 // Listings: ListObjects (v1), ListObjectsV2 and ListBuckets, paged as the service pages them.
-import { OWNER, quoteEtag, sendXml, type Ctx } from "../context.ts";
+import { OWNER, quoteEtag, sendXml, xmlTime, type Ctx } from "../context.ts";
+import { restoreHeaderOf } from "../archive.ts";
 import { errors } from "../errors.ts";
 import type { ObjectRecord } from "../store.ts";
 import type { XmlObject } from "../xml.ts";
@@ -35,10 +36,11 @@ export async function listObjectsV2(ctx: Ctx): Promise<void> {
   const maxKeys = maxOf(ctx, "max-keys", 100, 1000);
   const encode = encodingOf(ctx) ?? ((text: string) => text);
   let after = startAfter;
-  if (token !== undefined) {
+  // An empty token is no token: the service answers the first page.
+  if (token !== undefined && token !== "") {
     // The token is opaque to clients; here it is the last name of the previous page.
     after = Buffer.from(token, "base64url").toString("utf8");
-    if (token === "" || Buffer.from(after, "utf8").toString("base64url") !== token) {
+    if (Buffer.from(after, "utf8").toString("base64url") !== token) {
       throw errors.invalidArgument("The continuation token provided is incorrect.", "continuation-token", token);
     }
   }
@@ -47,7 +49,7 @@ export async function listObjectsV2(ctx: Ctx): Promise<void> {
     Name: ctx.bucket,
     Prefix: encode(prefix),
     StartAfter: startAfter === "" ? undefined : encode(startAfter),
-    ContinuationToken: token,
+    ContinuationToken: token === "" ? undefined : token,
     MaxKeys: maxKeys,
     Delimiter: encode(delimiter),
     EncodingType: ctx.query.get("encoding-type") ? "url" : undefined,
@@ -76,7 +78,7 @@ export async function listBuckets(ctx: Ctx): Promise<void> {
     Owner: OWNER,
     Buckets: {
       Bucket: page.map((b) => ({
-        CreationDate: new Date(b.created).toISOString(),
+        CreationDate: xmlTime(b.created),
         ExtranetEndpoint: `oss-${region}.aliyuncs.com`,
         IntranetEndpoint: `oss-${region}-internal.aliyuncs.com`,
         Location: `oss-${region}`,
@@ -107,8 +109,8 @@ interface Page {
 }
 
 // Keys after `after` with `prefix`, keys sharing a part up to `delimiter` rolled into one common prefix, at most
-// `max` entries (keys and prefixes together).
-function listPage(ctx: Ctx, prefix: string, after: string, delimiter: string, max: number): Page {
+// `max` entries (keys and prefixes together). Shared with the S3 dialect's listings.
+export function listPage(ctx: Pick<Ctx, "em" | "bucket">, prefix: string, after: string, delimiter: string, max: number): Page {
   const page: Page = { objects: [], prefixes: [], truncated: false, last: "" };
   let count = 0;
   for (const record of ctx.em.store.list(ctx.bucket, prefix, after === "" ? undefined : after)) {
@@ -138,11 +140,12 @@ function listPage(ctx: Ctx, prefix: string, after: string, delimiter: string, ma
 function contents(record: ObjectRecord, encode: (text: string) => string, withOwner: boolean): XmlObject {
   return {
     Key: encode(record.key),
-    LastModified: new Date(record.lastModified).toISOString(),
+    LastModified: xmlTime(record.lastModified),
     ETag: quoteEtag(record.etag),
     Type: record.type,
     Size: record.size,
     StorageClass: record.storageClass,
+    RestoreInfo: restoreHeaderOf(record),
     Owner: withOwner ? OWNER : undefined,
   };
 }

@@ -2,13 +2,17 @@
 import { createHash } from "node:crypto";
 import { headerValue } from "../auth-v1.ts";
 import { writeFileSync } from "node:fs";
+import { link } from "node:fs/promises";
+import { rangesOf } from "../segments.ts";
 import { concatenateFiles, receiveToFile, removeQuietly, type WrittenBody } from "../body.ts";
 import { evaluateConditions } from "../conditions.ts";
-import { quoteEtag, sendEmpty, sendXml, type Ctx } from "../context.ts";
+import { combineCrc64, crc64 } from "../crc64.ts";
+import { quoteEtag, sendEmpty, sendXml, xmlTime, type Ctx } from "../context.ts";
 import { errors } from "../errors.ts";
 import {
   checkContentMd5,
   contentTypeOf,
+  encryptionHeadersOf,
   etagOf,
   objectAclOf,
   storageClassOf,
@@ -18,7 +22,7 @@ import {
 } from "../headers.ts";
 import { compareKeys } from "../names.ts";
 import type { ObjectRecord } from "../store.ts";
-import type { PartRecord } from "../uploads.ts";
+import type { PartRecord, Upload } from "../uploads.ts";
 import { childrenOf, textOf } from "../xml.ts";
 import { maxOf } from "./listing.ts";
 import { contentLengthOf, copySourceOf, encodingOf, MAX_PUT_SIZE, readXmlBody, sourceRecord } from "./objects.ts";
@@ -40,12 +44,13 @@ export async function initiateMultipartUpload(ctx: Ctx): Promise<void> {
     storageClass: storageClassOf(req.headers, em.store.bucket(bucket)!.storageClass),
   });
   const encode = encodingOf(ctx);
-  sendXml(ctx, 200, "InitiateMultipartUploadResult", {
-    EncodingType: encode ? "url" : undefined,
-    Bucket: bucket,
-    Key: encode ? encode(key) : key,
-    UploadId: upload.uploadId,
-  });
+  sendXml(
+    ctx,
+    200,
+    "InitiateMultipartUploadResult",
+    { EncodingType: encode ? "url" : undefined, Bucket: bucket, Key: encode ? encode(key) : key, UploadId: upload.uploadId },
+    encryptionHeadersOf(upload.headers),
+  );
 }
 
 export async function uploadPart(ctx: Ctx): Promise<void> {
@@ -59,14 +64,19 @@ export async function uploadPart(ctx: Ctx): Promise<void> {
     contentLength: length,
     verify: (written) => checkContentMd5(req.headers, written.md5),
   });
-  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file };
+  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file, crc64: body.crc64 };
   try {
     await em.uploads.commitPart(upload, part);
   } catch (error) {
     await removeQuietly(path);
     throw error;
   }
-  sendEmpty(ctx, 200, { ETag: quoteEtag(part.etag), "Content-MD5": body.md5.toString("base64") });
+  sendEmpty(ctx, 200, {
+    ...encryptionHeadersOf(upload.record.headers),
+    ETag: quoteEtag(part.etag),
+    "Content-MD5": body.md5.toString("base64"),
+    "x-oss-hash-crc64ecma": body.crc64,
+  });
 }
 
 export async function uploadPartCopy(ctx: Ctx): Promise<void> {
@@ -96,11 +106,11 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
   if (from.blob) {
     const bytes = em.store.readBlob(source.bucket, from, start, end - start + 1);
     writeFileSync(path, bytes, { flag: "wx" });
-    body = { size: bytes.length, md5: createHash("md5").update(bytes).digest() };
+    body = { size: bytes.length, md5: createHash("md5").update(bytes).digest(), crc64: crc64(bytes) };
   } else {
-    body = await concatenateFiles(end < start ? [] : [{ path: em.store.dataPath(source.bucket, from), start, end }], path);
+    body = await concatenateFiles(end < start ? [] : rangesOf(em.store.dataFiles(source.bucket, from), start, end), path);
   }
-  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file };
+  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file, crc64: body.crc64 };
   try {
     await em.uploads.commitPart(upload, part);
   } catch (error) {
@@ -111,7 +121,7 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
     ctx,
     200,
     "CopyPartResult",
-    { LastModified: new Date(part.lastModified).toISOString(), ETag: quoteEtag(part.etag) },
+    { LastModified: xmlTime(part.lastModified), ETag: quoteEtag(part.etag) },
     { ETag: quoteEtag(part.etag) },
   );
 }
@@ -145,35 +155,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       parts.push(part);
     }
     for (const part of parts.slice(0, -1)) if (part.size < MIN_PART_SIZE) throw errors.entityTooSmall();
-    const { file, path } = em.store.newDataFile(bucket, key);
-    const body = await concatenateFiles(
-      parts.map((p) => ({ path: em.uploads.partPath(upload, p) })),
-      path,
-    );
-    // The service's multipart ETag: the MD5 of the parts' binary MD5s, then "-" and the number of parts.
-    const digest = createHash("md5");
-    for (const part of parts) digest.update(Buffer.from(part.etag, "hex"));
-    const record: ObjectRecord = {
-      key,
-      size: body.size,
-      etag: `${etagOf(digest.digest())}-${parts.length}`,
-      lastModified: Date.now(),
-      type: "Multipart",
-      contentType: upload.record.contentType,
-      headers: upload.record.headers,
-      meta: upload.record.meta,
-      acl: upload.record.acl,
-      tags: upload.record.tags,
-      storageClass: upload.record.storageClass,
-      file,
-    };
-    try {
-      await em.store.mutate(bucket, key, async () => record);
-    } catch (error) {
-      await removeQuietly(path);
-      throw error;
-    }
-    result = record;
+    result = await commitParts(em, upload, parts);
     return true;
   });
   const encode = encodingOf(ctx);
@@ -189,8 +171,73 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       Key: encode ? encode(key) : key,
       ETag: quoteEtag(result!.etag),
     },
-    { ETag: quoteEtag(result!.etag) },
+    {
+      ...encryptionHeadersOf(result!.headers),
+      ETag: quoteEtag(result!.etag),
+      ...(result!.crc64 !== undefined ? { "x-oss-hash-crc64ecma": result!.crc64 } : {}),
+    },
   );
+}
+
+/**
+ * Makes `parts` (checked, in order) the object of `upload`'s key, linked rather than copied, and commits it;
+ * shared with the S3 dialect's CompleteMultipartUpload. Nothing is left behind when it fails.
+ */
+export async function commitParts(em: Ctx["em"], upload: Upload, parts: PartRecord[]): Promise<ObjectRecord> {
+  const { bucket, key } = upload.record;
+  // The parts become the object's files by hard links: nothing is copied, and until the record is journaled
+  // the links are files no record names (swept at the next start), so the object appears whole or not at all.
+  const segments: Array<{ file: string; size: number }> = [];
+  const linked: string[] = [];
+  try {
+    for (const part of parts) {
+      const { file, path } = em.store.newDataFile(bucket, key);
+      await link(em.uploads.partPath(upload, part), path);
+      linked.push(path);
+      segments.push({ file, size: part.size });
+    }
+  } catch (error) {
+    for (const path of linked) await removeQuietly(path);
+    throw error;
+  }
+  const size = segments.reduce((total, s) => total + s.size, 0);
+  // The service's multipart ETag: the MD5 of the parts' binary MD5s, then "-" and the number of parts.
+  const digest = createHash("md5");
+  for (const part of parts) digest.update(Buffer.from(part.etag, "hex"));
+  const record: ObjectRecord = {
+    key,
+    size,
+    etag: `${etagOf(digest.digest())}-${parts.length}`,
+    lastModified: Date.now(),
+    type: "Multipart",
+    contentType: upload.record.contentType,
+    headers: upload.record.headers,
+    meta: upload.record.meta,
+    acl: upload.record.acl,
+    tags: upload.record.tags,
+    storageClass: upload.record.storageClass,
+    file: "",
+    segments,
+    ...withCrc(composedCrc(parts)),
+  };
+  try {
+    await em.store.mutate(bucket, key, async () => record);
+  } catch (error) {
+    for (const path of linked) await removeQuietly(path);
+    throw error;
+  }
+  return record;
+}
+
+function withCrc(crc: string | undefined): { crc64?: string } {
+  return crc === undefined ? {} : { crc64: crc };
+}
+
+// The object's CRC from its parts' CRCs and sizes, as the service composes it; undefined if a part has none.
+function composedCrc(parts: PartRecord[]): string | undefined {
+  let crc: string | undefined = "0";
+  for (const part of parts) crc = crc === undefined || part.crc64 === undefined ? undefined : combineCrc64(crc, part.crc64, part.size);
+  return crc;
 }
 
 export async function abortMultipartUpload(ctx: Ctx): Promise<void> {
@@ -224,7 +271,7 @@ export async function listParts(ctx: Ctx): Promise<void> {
     IsTruncated: truncated,
     Part: page.map((p) => ({
       PartNumber: p.partNumber,
-      LastModified: new Date(p.lastModified).toISOString(),
+      LastModified: xmlTime(p.lastModified),
       ETag: quoteEtag(p.etag),
       Size: p.size,
     })),
@@ -269,7 +316,7 @@ export async function listMultipartUploads(ctx: Ctx): Promise<void> {
         Key: encode(upload.key),
         UploadId: upload.uploadId,
         StorageClass: upload.storageClass,
-        Initiated: new Date(upload.initiated).toISOString(),
+        Initiated: xmlTime(upload.initiated),
       });
       nextKey = upload.key;
       nextUploadId = upload.uploadId;

@@ -1,18 +1,21 @@
 // Object operations: put, get, head, delete, copy, append, meta, ACL, tagging, symlinks.
-import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { copyFile, truncate } from "node:fs/promises";
 import type { OutgoingHttpHeaders } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { headerValue } from "../auth-v1.ts";
 import { MAX_BLOB_SIZE } from "../blobs.ts";
-import { appendFile, readSmallBody, receiveSmall, receiveToFile, removeQuietly } from "../body.ts";
+import { appendFile, concatenateFiles, readSmallBody, receiveSmall, receiveToFile, removeQuietly } from "../body.ts";
+import { openSegments, readSegments, streamSegments, type OpenSegments } from "../segments.ts";
 import { evaluateConditions, evaluateRange } from "../conditions.ts";
-import { OWNER, quoteEtag, sendEmpty, sendXml, type Ctx } from "../context.ts";
+import { ARCHIVE_CLASSES, restoreStateOf } from "../archive.ts";
+import { combineCrc64 } from "../crc64.ts";
+import { OWNER, quoteEtag, sendEmpty, sendXml, xmlTime, type Ctx } from "../context.ts";
 import { errors, OssError } from "../errors.ts";
 import {
   checkContentMd5,
   checkTags,
   contentTypeOf,
+  encryptionHeadersOf,
   etagOf,
   md5Hex,
   objectAclOf,
@@ -56,13 +59,15 @@ export async function putObject(ctx: Ctx): Promise<void> {
     });
   let record: ObjectRecord;
   let md5: Buffer;
+  let crc: string;
   if (length !== undefined && length <= MAX_BLOB_SIZE) {
     // Small bodies are packed into the bucket's segments (see blobs.ts).
     const small = await receiveSmall(req, length);
     md5 = small.md5;
+    crc = small.crc64;
     checkContentMd5(req.headers, md5);
     const blob = em.store.writeBlob(bucket, small.body);
-    record = { key, size: length, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file: "", blob };
+    record = { key, size: length, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file: "", blob, crc64: crc };
     try {
       await commit(record);
     } catch (error) {
@@ -77,7 +82,8 @@ export async function putObject(ctx: Ctx): Promise<void> {
       verify: (written) => checkContentMd5(req.headers, written.md5),
     });
     md5 = body.md5;
-    record = { key, size: body.size, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file };
+    crc = body.crc64;
+    record = { key, size: body.size, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file, crc64: crc };
     try {
       await commit(record);
     } catch (error) {
@@ -85,7 +91,12 @@ export async function putObject(ctx: Ctx): Promise<void> {
       throw error;
     }
   }
-  sendEmpty(ctx, 200, { ETag: quoteEtag(record.etag), "Content-MD5": md5.toString("base64") });
+  sendEmpty(ctx, 200, {
+    ...encryptionHeadersOf(record.headers),
+    ETag: quoteEtag(record.etag),
+    "Content-MD5": md5.toString("base64"),
+    "x-oss-hash-crc64ecma": crc,
+  });
 }
 
 export async function getObject(ctx: Ctx): Promise<void> {
@@ -132,31 +143,29 @@ export async function getObject(ctx: Ctx): Promise<void> {
     }
     // Opened synchronously right after the lookup: no other request can replace the object in between, and an
     // open file stays readable even when a later write removes it.
-    let fd: number;
+    let files: OpenSegments;
     try {
-      fd = openSync(em.store.dataPath(bucket, record), "r");
+      files = openSegments(em.store.dataFiles(bucket, record));
     } catch (error) {
       if (isMissing(error) && attempt < OPEN_ATTEMPTS) continue;
       throw error;
     }
     if (ctx.resetAfterBytes !== undefined) {
-      await resetMidBody(ctx, fd, start, length, status, headers);
+      const buffer = Buffer.alloc(resetCount(ctx.resetAfterBytes, length));
+      readSegments(files, buffer, start);
+      await resetAfter(ctx, buffer, status, headers);
       return;
     }
     if (length <= SMALL_READ) {
       const buffer = Buffer.allocUnsafe(length);
-      try {
-        readFully(fd, buffer, start);
-      } finally {
-        closeSync(fd);
-      }
+      readSegments(files, buffer, start);
       res.writeHead(status, headers);
       res.end(buffer);
       return;
     }
     res.writeHead(status, headers);
-    // A client that goes away mid-body ends the pipeline early; the stream closes the file either way.
-    await pipeline(createReadStream("", { fd, start, end, autoClose: true }), res).catch(() => undefined);
+    // A client that goes away mid-body ends the pipeline early; the stream closes the files either way.
+    await pipeline(streamSegments(files, start, end), res).catch(() => undefined);
     return;
   }
 }
@@ -178,7 +187,8 @@ export async function deleteObject(ctx: Ctx): Promise<void> {
 }
 
 export async function deleteMultipleObjects(ctx: Ctx): Promise<void> {
-  const document = await readXmlBody(ctx, "Delete");
+  // The service refuses a batch delete without Content-MD5 (error 0016-00000606).
+  const document = await readXmlBody(ctx, "Delete", { md5Required: true });
   const quiet = (textOf(document, "Quiet") ?? "false").trim().toLowerCase() === "true";
   const objects = childrenOf(document, "Object");
   if (objects.length === 0 || objects.length > 1000) throw errors.malformedXml();
@@ -221,20 +231,26 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     let path: string | undefined;
     if (!sameObject && sourceBlob) {
       blob = em.store.writeBlob(bucket, em.store.readBlob(source.bucket, from, 0, from.size));
-    } else if (!sameObject && from.file !== "") {
-      // copyFile streams in the kernel (or clones where the file system can); nothing passes through memory.
+    } else if (!sameObject && (from.file !== "" || from.segments)) {
+      // copyFile streams in the kernel (or clones where the file system can); nothing passes through memory. A
+      // segmented object becomes one file in the copy, as the service's copy is a new object.
       ({ file, path } = em.store.newDataFile(bucket, key));
       try {
-        await copyFile(em.store.dataPath(source.bucket, from), path);
-        await truncate(path, from.size);
+        if (from.segments) {
+          await concatenateFiles(em.store.dataFiles(source.bucket, from), path);
+        } else {
+          await copyFile(em.store.dataPath(source.bucket, from), path);
+          await truncate(path, from.size);
+        }
       } catch (error) {
         await removeQuietly(path);
         if (isMissing(error) && attempt < OPEN_ATTEMPTS) continue;
         throw error;
       }
     }
+    const { segments: _segments, ...copied } = fromFields;
     const record: ObjectRecord = {
-      ...fromFields,
+      ...(sameObject ? fromFields : copied),
       key,
       lastModified: Date.now(),
       ...(directive === "REPLACE" ? replaced : {}),
@@ -260,7 +276,7 @@ export async function copyObject(ctx: Ctx): Promise<void> {
       ctx,
       200,
       "CopyObjectResult",
-      { LastModified: new Date(record.lastModified).toISOString(), ETag: quoteEtag(record.etag) },
+      { LastModified: xmlTime(record.lastModified), ETag: quoteEtag(record.etag) },
       { ETag: quoteEtag(record.etag) },
     );
     return;
@@ -302,15 +318,22 @@ export async function appendObject(ctx: Ctx): Promise<void> {
       // MD5s gives a value that changes with every append without rereading the object.
       const etag = md5Hex(`${current?.etag ?? ""}${etagOf(body.md5)}`);
       if (!current) {
-        return { key, size: body.size, etag, lastModified: Date.now(), type: "Appendable", ...created, file: staged.file };
+        return { key, size: body.size, etag, lastModified: Date.now(), type: "Appendable", ...created, file: staged.file, crc64: body.crc64 };
       }
       await appendFile(staged.path, em.store.dataPath(bucket, current), position);
-      return { ...current, size: current.size + body.size, etag, lastModified: Date.now() };
+      const { crc64: before, ...rest } = current;
+      // The whole object's CRC, from the old value and the new bytes' own: nothing is reread.
+      const crc64 = before === undefined ? undefined : combineCrc64(before, body.crc64, body.size);
+      return { ...rest, size: current.size + body.size, etag, lastModified: Date.now(), ...(crc64 !== undefined ? { crc64 } : {}) };
     });
   } finally {
     if (next?.file !== staged.file) await removeQuietly(staged.path);
   }
-  sendEmpty(ctx, 200, { ETag: quoteEtag(next!.etag), "x-oss-next-append-position": String(next!.size) });
+  sendEmpty(ctx, 200, {
+    ETag: quoteEtag(next!.etag),
+    "x-oss-next-append-position": String(next!.size),
+    ...(next!.crc64 !== undefined ? { "x-oss-hash-crc64ecma": next!.crc64 } : {}),
+  });
 }
 
 export async function putObjectAcl(ctx: Ctx): Promise<void> {
@@ -401,15 +424,31 @@ export function requireObject(ctx: Ctx): ObjectRecord {
 /** The request's declared body length, if it declares one. */
 export function contentLengthOf(ctx: Ctx): number | undefined {
   const value = ctx.req.headers["content-length"];
-  if (value === undefined) return undefined;
+  // A chunked body's length is its chunks': a Content-Length beside it is ignored, as the service ignores it.
+  if (value === undefined || ctx.req.headers["transfer-encoding"] !== undefined) return undefined;
   const length = Number(value);
   if (!Number.isSafeInteger(length) || length < 0) throw errors.invalidArgument("Content-Length is invalid.", "Content-Length", value);
   return length;
 }
 
+// The largest XML request body taken; a longer one is refused as MalformedXML before it is read.
+export const MAX_XML_BODY = 2 * 1024 * 1024;
+
 /** Reads, checks (Content-MD5) and parses a small XML request body whose root must be `root`. */
-export async function readXmlBody(ctx: Ctx, root: string): Promise<XmlElement> {
-  const { text, md5 } = await readSmallBody(ctx.req, 2 * 1024 * 1024);
+export async function readXmlBody(ctx: Ctx, root: string, options: { md5Required?: boolean } = {}): Promise<XmlElement> {
+  return (await readXmlDocument(ctx, root, options)).document;
+}
+
+/** As readXmlBody, with the document's text as sent. */
+export async function readXmlDocument(
+  ctx: Ctx,
+  root: string,
+  options: { md5Required?: boolean } = {},
+): Promise<{ document: XmlElement; text: string }> {
+  const declared = contentLengthOf(ctx);
+  if (declared !== undefined && declared > MAX_XML_BODY) throw errors.malformedXml("The XML you provided is too large.");
+  const { text, md5 } = await readSmallBody(ctx.req, MAX_XML_BODY);
+  if (options.md5Required && headerValue(ctx.req.headers["content-md5"]) === "") throw errors.missingContentMd5();
   checkContentMd5(ctx.req.headers, md5);
   let document: XmlElement;
   try {
@@ -419,7 +458,7 @@ export async function readXmlBody(ctx: Ctx, root: string): Promise<XmlElement> {
     throw error;
   }
   if (document.name !== root) throw errors.malformedXml();
-  return document;
+  return { document, text };
 }
 
 /** With `encoding-type=url`, the encoder for names in the answer; 400 for any other encoding type. */
@@ -459,15 +498,61 @@ export function sourceRecord(ctx: Ctx, source: { bucket: string; key: string }):
     if (acl === "private") throw errors.accessDenied();
   }
   if (!record) throw errors.noSuchKey(source.key);
+  const state = restoreStateOf(record);
+  if (state === "frozen" || state === "ongoing") throw errors.invalidObjectState(source.key);
   return record;
 }
 
 function readable(ctx: Ctx): { record: ObjectRecord; link?: ObjectRecord } {
   const record = requireObject(ctx);
-  if (record.type !== "Symlink" || record.symlinkTarget === undefined) return { record };
+  if (record.type !== "Symlink" || record.symlinkTarget === undefined) return { record: thawed(ctx, record) };
   const target = ctx.em.store.object(ctx.bucket, record.symlinkTarget);
-  if (!target || target.type === "Symlink") throw errors.symlinkTargetMissing(record.symlinkTarget);
-  return { record: target, link: record };
+  if (!target) throw errors.symlinkTargetMissing(record.symlinkTarget);
+  // The service follows one link, never a chain.
+  if (target.type === "Symlink") throw errors.invalidTargetType(record.symlinkTarget);
+  return { record: thawed(ctx, target), link: record };
+}
+
+// An archived object's bytes are readable only once restored; HEAD answers either way, as the service does.
+function thawed(ctx: Ctx, record: ObjectRecord): ObjectRecord {
+  if (ctx.method === "HEAD") return record;
+  const state = restoreStateOf(record);
+  if (state === "frozen" || state === "ongoing") throw errors.invalidObjectState(record.key);
+  return record;
+}
+
+export async function restoreObject(ctx: Ctx): Promise<void> {
+  const current = requireObject(ctx);
+  if (!ARCHIVE_CLASSES.has(current.storageClass)) {
+    throw errors.operationNotSupported("The operation is not supported for this resource: only Archive, ColdArchive and DeepColdArchive objects are restored.");
+  }
+  let days = 1;
+  const declared = contentLengthOf(ctx);
+  if ((declared ?? 0) > 0 || ctx.req.headers["transfer-encoding"] !== undefined) {
+    const document = await readXmlBody(ctx, "RestoreRequest");
+    const daysText = textOf(document, "Days");
+    if (daysText !== undefined) {
+      if (!/^\d+$/.test(daysText.trim()) || Number(daysText) < 1 || Number(daysText) > 365) throw errors.malformedXml();
+      days = Number(daysText);
+    }
+    const tier = textOf(childOf(document, "JobParameters") ?? { name: "", children: [], text: "" }, "Tier");
+    if (tier !== undefined && !["Expedited", "Standard", "Bulk"].includes(tier.trim())) throw errors.malformedXml();
+  }
+  let status = 202;
+  await ctx.em.store.mutate(ctx.bucket, ctx.key, async (record) => {
+    if (!record) throw errors.noSuchKey(ctx.key);
+    const now = Date.now();
+    const state = restoreStateOf(record, now);
+    if (state === "ongoing") throw errors.restoreAlreadyInProgress();
+    if (state === "restored") {
+      // Restoring a restored object again extends how long its copy stays.
+      status = 200;
+      return { ...record, restore: { readyAt: record.restore!.readyAt, expiresAt: now + days * 86_400_000 } };
+    }
+    const readyAt = now + ctx.em.restoreDelayMs;
+    return { ...record, restore: { readyAt, expiresAt: readyAt + days * 86_400_000 } };
+  });
+  sendEmpty(ctx, status);
 }
 
 async function updateObject(ctx: Ctx, change: (record: ObjectRecord) => ObjectRecord): Promise<void> {
@@ -484,23 +569,6 @@ function directiveOf(value: string, name: string): "COPY" | "REPLACE" {
   throw errors.invalidArgument(`${name} is invalid.`, name, value);
 }
 
-async function resetMidBody(
-  ctx: Ctx,
-  fd: number,
-  start: number,
-  length: number,
-  status: number,
-  headers: OutgoingHttpHeaders,
-): Promise<void> {
-  const buffer = Buffer.alloc(resetCount(ctx.resetAfterBytes ?? 0, length));
-  try {
-    readFully(fd, buffer, start);
-  } finally {
-    closeSync(fd);
-  }
-  await resetAfter(ctx, buffer, status, headers);
-}
-
 // How much of a body of `length` bytes a reset fault lets through: as configured, or half; never all of it.
 function resetCount(requested: number, length: number): number {
   return Math.max(0, Math.min(length - 1, requested >= 0 ? requested : Math.floor(length / 2)));
@@ -511,15 +579,6 @@ async function resetAfter(ctx: Ctx, part: Buffer, status: number, headers: Outgo
   ctx.res.writeHead(status, headers);
   await new Promise<void>((resolve) => ctx.res.write(part, () => resolve()));
   ctx.req.socket.resetAndDestroy();
-}
-
-function readFully(fd: number, buffer: Buffer, position: number): void {
-  let offset = 0;
-  while (offset < buffer.length) {
-    const read = readSync(fd, buffer, offset, buffer.length - offset, position + offset);
-    if (read === 0) throw new Error("The data file is shorter than its record.");
-    offset += read;
-  }
 }
 
 function isMissing(error: unknown): boolean {

@@ -1,6 +1,7 @@
 // Amazon S3's errors (API reference, "Error responses" and "List of error codes"): the same OssError carrier the
 // OSS side throws (status, code, message, extra elements), with S3's codes, messages and element names.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { drain, DRAIN_LIMIT } from "../context.ts";
 import { errors as ossErrors, OssError } from "../errors.ts";
 import { xmlDocument, type XmlObject } from "../xml.ts";
 
@@ -120,14 +121,12 @@ function detail(error: OssError, name: string): string {
   return error.details.find(([n]) => n === name)?.[1] ?? "";
 }
 
-// Reading a large body only to refuse it wastes the client's time and ours: past this, an error closes the
-// connection instead of draining the rest.
-const DRAIN_LIMIT = 1024 * 1024;
-
 /** Answers with S3's error document (no body for HEAD, as S3 does). */
 export function sendS3Error(res: ServerResponse, req: IncomingMessage, error: unknown, requestId: string, resource: string): void {
   const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
-  if (!req.socket || req.socket.destroyed || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE") {
+  // A request destroyed mid-body lets go of its socket (`req.socket` is then null); one read to its end keeps it.
+  const socket = res.socket ?? req.socket;
+  if (!socket || socket.destroyed || res.destroyed || code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE") {
     // The client went away mid-request: there is nobody to answer.
     res.destroy();
     return;
@@ -150,9 +149,12 @@ export function sendS3Error(res: ServerResponse, req: IncomingMessage, error: un
     "Content-Length": Buffer.byteLength(text),
   };
   if (!req.complete) {
-    const length = Number(req.headers["content-length"] ?? NaN);
-    if (!(length <= DRAIN_LIMIT)) headers.Connection = "close";
-    else req.resume();
+    // As the OSS side: a short rest is read and dropped (so that a client still sending sees the answer), a
+    // long one, or a chunked one that runs past the limit, loses its connection.
+    req.unpipe();
+    const length = Number(req.headers["content-length"] ?? 0);
+    if (length > DRAIN_LIMIT) headers.Connection = "close";
+    else drain(req);
   }
   res.writeHead(s3Error.status, headers);
   res.end(req.method === "HEAD" ? undefined : text);

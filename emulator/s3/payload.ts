@@ -127,7 +127,9 @@ function isBase64Of(value: string, length: number): boolean {
 
 function contentLength(req: IncomingMessage): number | undefined {
   const value = req.headers["content-length"];
-  if (value === undefined) return undefined;
+  // A chunked body's length is its chunks': a Content-Length beside it says nothing (the server's lenient parser
+  // lets both through), so the body counts as one of no declared length, which S3 refuses where it needs one.
+  if (value === undefined || req.headers["transfer-encoding"] !== undefined) return undefined;
   const length = Number(value);
   if (!Number.isSafeInteger(length) || length < 0) throw s3Errors.invalidArgument("Content-Length is invalid.", "Content-Length", value);
   return length;

@@ -4,7 +4,8 @@ import type { IncomingHttpHeaders } from "node:http";
 import { headerValue } from "../auth-v1.ts";
 import { MAX_BLOB_SIZE } from "../blobs.ts";
 import { readSmallBody, receiveSmall, receiveToFile, removeQuietly } from "../body.ts";
-import { checkTags, storedHeadersOf } from "../headers.ts";
+import { checkTags, sendableValue, storedHeadersOf } from "../headers.ts";
+import { MAX_XML_BODY } from "../handlers/objects.ts";
 import { checkBucketName, checkObjectName } from "../names.ts";
 import type { BlobRef } from "../blobs.ts";
 import type { ObjectAcl } from "../store.ts";
@@ -26,7 +27,8 @@ export function userMetaOf(headers: IncomingHttpHeaders): Record<string, string>
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith("x-amz-meta-")) continue;
     const short = name.slice("x-amz-meta-".length);
-    meta[short] = headerValue(value);
+    // Refused (400) when it holds characters a header cannot carry back, as on the OSS side.
+    meta[short] = sendableValue(name, value);
     size += Buffer.byteLength(short) + Buffer.byteLength(meta[short]);
   }
   if (size > MAX_META) throw s3Errors.metadataTooLarge();
@@ -83,6 +85,8 @@ export function declaredMd5(headers: IncomingHttpHeaders): Buffer | undefined {
 export interface Received {
   size: number;
   md5: Buffer;
+  /** CRC-64/ECMA-182, decimal: what OSS clients reading the object verify (x-oss-hash-crc64ecma). */
+  crc64: string;
   /** Where the bytes are: a small body's blob in the bucket's segments, or a data file. */
   blob?: BlobRef;
   file?: { file: string; path: string };
@@ -107,7 +111,7 @@ export async function receiveBody(ctx: S3Ctx, newFile: () => { file: string; pat
     checkMd5(body.md5);
     const blob = ctx.em.store.writeBlob(ctx.bucket, body.body);
     const checksum = payload.checksum();
-    return { size: payload.length, md5: body.md5, blob, ...(checksum ? { checksum } : {}) };
+    return { size: payload.length, md5: body.md5, crc64: body.crc64, blob, ...(checksum ? { checksum } : {}) };
   }
   const file = newFile();
   const written = await receiveToFile(payload.stream, file.path, {
@@ -116,7 +120,7 @@ export async function receiveBody(ctx: S3Ctx, newFile: () => { file: string; pat
     verify: (w) => checkMd5(w.md5),
   });
   const checksum = payload.checksum();
-  return { size: written.size, md5: written.md5, file, ...(checksum ? { checksum } : {}) };
+  return { size: written.size, md5: written.md5, crc64: written.crc64, file, ...(checksum ? { checksum } : {}) };
 }
 
 /** Gives back what receiveBody stored when the record naming it was never committed. */
@@ -128,8 +132,10 @@ export async function discard(ctx: S3Ctx, received: Received): Promise<void> {
 /** Reads (checksums verified) and parses a small XML request body whose root must be `root`. */
 export async function readXmlBody(ctx: S3Ctx, root: string): Promise<XmlElement> {
   const payload = payloadOf(ctx.req, ctx.principal);
+  // The OSS side's limit: a longer document is refused before (or as soon as) it is read, never held whole.
+  if (payload.length !== undefined && payload.length > MAX_XML_BODY) throw s3Errors.malformedXml();
   const md5 = declaredMd5(ctx.req.headers);
-  const { text, md5: actual } = await readSmallBody(payload.stream, 2 * 1024 * 1024);
+  const { text, md5: actual } = await readSmallBody(payload.stream, MAX_XML_BODY);
   if (md5 && !md5.equals(actual)) throw s3Errors.badContentMd5();
   let document: XmlElement;
   try {

@@ -87,7 +87,8 @@ export async function handleS3(req: IncomingMessage, res: ServerResponse, em: Em
     if (fault.kind === "status") throw fault.code === 500 ? s3Errors.internal() : s3Errors.slowDown();
     // Unlike the OSS side, a reset comes before any of the body is read.
     if (fault.kind === "reset") {
-      req.socket.resetAndDestroy();
+      // A client that left during a delay has no socket left to reset.
+      req.socket?.resetAndDestroy();
       return;
     }
 

@@ -3,7 +3,20 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, type OssEmulator } from "../../emulator/index.ts";
-import { clientFor, objectUrl, rejectionOf, signV1, xmlText, type Addressing, type Client } from "./helpers.ts";
+import {
+  clientFor,
+  objectUrl,
+  presignV2,
+  rawRequest,
+  rejectionOf,
+  signV1,
+  signV2,
+  xmlText,
+  xmlTexts,
+  type Addressing,
+  type Client,
+  type ClientOptions,
+} from "./helpers.ts";
 
 let emulator: OssEmulator;
 
@@ -60,6 +73,16 @@ describe("addressing and signing with the official client", () => {
     const deleted = await client.delete(key);
     expect(deleted.res.status).toBe(204);
     expect((await rejectionOf(client.head(key))).status).toBe(404);
+  });
+
+  it.each(["v1", "v4"] as const)("accepts non-ASCII metadata from a client sending headers as latin1 (headerEncoding), signed %s", async (signing) => {
+    const client = clientFor(emulator, "path", signing, { headerEncoding: "latin1" } as Partial<ClientOptions>);
+    const key = `modes/latin1-${signing}.txt`;
+    const put = await client.put(key, Buffer.from("x"), { meta: { who: "Zoë 张" } });
+    expect(put.res.status).toBe(200);
+    // The bytes come back as they were sent: the UTF-8 of the value, read by the client as latin1.
+    const head = await client.head(key);
+    expect(Buffer.from(head.res.headers["x-oss-meta-who"]!, "latin1").toString("utf8")).toBe("Zoë 张");
   });
 
   it("lists buckets on the service endpoint in path style, V1 and V4", async () => {
@@ -181,6 +204,54 @@ describe("presigned URLs", () => {
     const tampered = await fetch(fresh);
     expect(tampered.status).toBe(403);
     expect(xmlText(await tampered.text(), "Code")).toBe("SignatureDoesNotMatch");
+  });
+});
+
+describe("signature V2 (OSS2)", () => {
+  it("accepts requests signed V2 in the Authorization header, with additional headers and sub-resources", async () => {
+    const key = "v2/a b+ü.txt";
+    const put = await rawRequest(emulator, {
+      method: "PUT",
+      path: `/${emulator.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+      headers: signV2(emulator, { method: "PUT", bucket: emulator.bucket, key, headers: { "Content-Type": "text/plain", "x-oss-meta-v": "2" } }),
+      body: "signed v2",
+    });
+    expect(put.status).toBe(200);
+    const range = { Range: "bytes=0-5" };
+    const got = await rawRequest(emulator, {
+      method: "GET",
+      path: `/${emulator.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+      headers: signV2(emulator, { method: "GET", bucket: emulator.bucket, key, headers: range, additional: ["range"] }),
+    });
+    expect(got.status).toBe(206);
+    expect(got.body).toBe("signed");
+    const listed = await rawRequest(emulator, {
+      method: "GET",
+      path: `/${emulator.bucket}/?prefix=v2%2F&max-keys=5`,
+      headers: signV2(emulator, { method: "GET", bucket: emulator.bucket, query: { prefix: "v2/", "max-keys": "5" } }),
+    });
+    expect(listed.status).toBe(200);
+    expect(xmlTexts(listed.body, "Key")).toEqual([key]);
+  });
+
+  it("answers 403 SignatureDoesNotMatch to a V2 signature made with another secret", async () => {
+    const answer = await rawRequest(emulator, {
+      method: "GET",
+      path: `/${emulator.bucket}/`,
+      headers: signV2(emulator, { method: "GET", bucket: emulator.bucket, secret: "wrong" }),
+    });
+    expect(answer.status).toBe(403);
+    expect(xmlText(answer.body, "Code")).toBe("SignatureDoesNotMatch");
+  });
+
+  it("serves a V2 presigned URL, and refuses it once expired", async () => {
+    await clientFor(emulator).put("v2/presigned.txt", Buffer.from("by url"));
+    const ok = await fetch(presignV2(emulator, "GET", emulator.bucket, "v2/presigned.txt", 60));
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe("by url");
+    const expired = await fetch(presignV2(emulator, "GET", emulator.bucket, "v2/presigned.txt", -60));
+    expect(expired.status).toBe(403);
+    expect(xmlText(await expired.text(), "Message")).toBe("Request has expired.");
   });
 });
 

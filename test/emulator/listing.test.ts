@@ -1,7 +1,7 @@
 // ListObjects and ListObjectsV2: order, prefixes, delimiters, paging and URL encoding, as the service lists.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
-import { clientFor, rejectionOf, signV1, xmlText, xmlTexts , type Client } from "./helpers.ts";
+import { clientFor, rawRequest, rejectionOf, signV1, xmlText, xmlTexts, type Client } from "./helpers.ts";
 
 let emulator: OssEmulator;
 let client: Client;
@@ -105,6 +105,19 @@ describe("ListObjectsV2", () => {
     expect(without.objects[0]!.owner).toBeNull();
     const withOwner = await client.listV2({ prefix: "top", "fetch-owner": true, "max-keys": 10 }, {});
     expect(withOwner.objects[0]!.owner?.id).toBeTruthy();
+  });
+
+  it("takes an empty continuation-token as the first page, as the service does", async () => {
+    const result = await client.listV2({ "continuation-token": "", "max-keys": 3 }, {});
+    expect(result.objects.map((o) => o.name)).toEqual(utf8Order.slice(0, 3));
+  });
+
+  it("writes LastModified with whole seconds (…:26.000Z), as the service does", async () => {
+    const headers = signV1(emulator, { method: "GET", bucket: emulator.bucket });
+    const { body } = await rawRequest(emulator, { method: "GET", path: `/${emulator.bucket}/?list-type=2&max-keys=3`, headers });
+    const times = xmlTexts(body, "LastModified");
+    expect(times.length).toBe(3);
+    for (const time of times) expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
   });
 
   it("answers 400 InvalidArgument to a continuation token it did not issue", async () => {

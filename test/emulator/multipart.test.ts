@@ -93,6 +93,19 @@ describe("multipart upload with the official client", () => {
     await client.abortMultipartUpload("mp/listed.bin", uploadId);
   });
 
+  it("orders the uploads of one key by upload id and writes Initiated and LastModified with whole seconds", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await client.initMultipartUpload("mp/many.bin")).uploadId);
+    const uploads = await client.listUploads({ prefix: "mp/many" }, {});
+    expect(uploads.uploads.map((u) => u.uploadId)).toEqual([...ids].sort());
+    for (const upload of uploads.uploads) expect(upload.initiated).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    await client.uploadPart("mp/many.bin", ids[0]!, 1, writeTemp(patterned(1000)), 0, 1000);
+    const listed = await client.listParts("mp/many.bin", ids[0]!, {}, {});
+    const parts = (Array.isArray(listed.parts) ? listed.parts : [listed.parts]) as Array<{ LastModified: string }>;
+    expect(parts[0]!.LastModified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    for (const id of ids) await client.abortMultipartUpload("mp/many.bin", id);
+  });
+
   it("aborts an upload: its parts are removed and its id is unknown afterwards", async () => {
     const { uploadId } = await uploadParts("mp/aborted.bin", [patterned(100 * KiB)]);
     const uploadsDir = join(emulator.dataDir, "buckets", emulator.bucket, "uploads");
@@ -197,6 +210,49 @@ describe("CompleteMultipartUpload", () => {
     expect(response.headers.get("etag")).toBe(multipartEtag(parts));
     // A completed upload is gone.
     expect((await rejectionOf(client.listParts("mp/answer.bin", uploadId, {}, {}))).code).toBe("NoSuchUpload");
+  });
+});
+
+describe("a completed multipart object", () => {
+  // Three parts of uneven sizes: boundaries at 100 KiB + 7 and 200 KiB + 7 + 13.
+  const parts = [patterned(100 * KiB + 7, 11), patterned(100 * KiB + 13, 12), patterned(50 * KiB, 13)];
+  const whole = Buffer.concat(parts);
+
+  beforeAll(async () => {
+    const { uploadId, etags } = await uploadParts("mp/assembled.bin", parts);
+    await client.completeMultipartUpload("mp/assembled.bin", uploadId, etags.map((etag, i) => ({ number: i + 1, etag })));
+  });
+
+  it("reads whole, and in ranges that cross its parts' boundaries", async () => {
+    expect(Buffer.compare((await client.get("mp/assembled.bin")).content, whole)).toBe(0);
+    for (const [start, end] of [[100 * KiB, 100 * KiB + 20], [100 * KiB + 6, 200 * KiB + 30], [0, 250 * KiB + 19], [200 * KiB + 20, 250 * KiB + 19]] as const) {
+      const got = await client.get("mp/assembled.bin", { headers: { Range: `bytes=${start}-${end}` } });
+      expect(got.res.status).toBe(206);
+      expect(Buffer.compare(got.content, whole.subarray(start, end + 1))).toBe(0);
+    }
+  });
+
+  it("copies whole (CopyObject) and in ranges across parts (UploadPartCopy)", async () => {
+    await client.copy("mp/assembled-copy.bin", "mp/assembled.bin");
+    expect(Buffer.compare((await client.get("mp/assembled-copy.bin")).content, whole)).toBe(0);
+    const { uploadId } = await client.initMultipartUpload("mp/from-parts.bin");
+    const copied = await client.uploadPartCopy("mp/from-parts.bin", uploadId, 1, `${100 * KiB}-${200 * KiB + 30}`, {
+      sourceKey: "mp/assembled.bin",
+      sourceBucketName: emulator.bucket,
+    });
+    await client.completeMultipartUpload("mp/from-parts.bin", uploadId, [{ number: 1, etag: copied.etag }]);
+    expect(Buffer.compare((await client.get("mp/from-parts.bin")).content, whole.subarray(100 * KiB, 200 * KiB + 31))).toBe(0);
+  });
+
+  it("leaves no file behind once overwritten or deleted", async () => {
+    const { uploadId, etags } = await uploadParts("mp/replaced.bin", parts);
+    await client.completeMultipartUpload("mp/replaced.bin", uploadId, etags.map((etag, i) => ({ number: i + 1, etag })));
+    const dataDir = join(emulator.dataDir, "buckets", emulator.bucket, "data");
+    const count = async () => (await Promise.all((await readdir(dataDir)).map((shard) => readdir(join(dataDir, shard))))).flat().length;
+    const before = await count();
+    await client.put("mp/replaced.bin", Buffer.from("small now"));
+    expect(await count()).toBe(before - parts.length);
+    expect((await client.get("mp/replaced.bin")).content.toString()).toBe("small now");
   });
 });
 

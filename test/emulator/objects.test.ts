@@ -1,8 +1,11 @@
 // Object operations, checked against the service's documented behaviour: status codes, error codes, header names
 // and formats.
 import { createHash } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import http from "node:http";
+import net from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +22,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator?.stop();
 });
+
+/** Writes `request` as raw bytes (what Node's client refuses to send) and resolves with everything answered. */
+function socketExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = "";
+    // Written, not ended: a half-closed connection would be closed before a slow answer. The request asks
+    // for Connection: close, so the server closes once it has answered.
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(request, "latin1"));
+    socket.setEncoding("latin1");
+    socket.on("data", (text: string) => (answer += text));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(answer));
+  });
+}
 
 const md5Hex = (body: Buffer) => createHash("md5").update(body).digest("hex").toUpperCase();
 
@@ -77,6 +94,36 @@ describe("PutObject", () => {
     );
     expect(error.code).toBe("InvalidDigest");
     expect((await rejectionOf(client.head("put/bad-md5-large.bin"))).status).toBe(404);
+  });
+
+  it("takes a chunked body that also declares a Content-Length, ignoring the length, as the service does", async () => {
+    // In the other bucket: a body of no declared length gets a data file of its own, whatever its size.
+    const headers = signV1(emulator, { method: "PUT", bucket: "other-bucket", key: "put/both.txt" });
+    const head = [
+      `PUT /other-bucket/put/both.txt HTTP/1.1`,
+      `Host: 127.0.0.1:${emulator.port}`,
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+      "Content-Length: 99",
+      "Transfer-Encoding: chunked",
+      "Connection: close",
+    ].join("\r\n");
+    const answer = await socketExchange(emulator.port, `${head}\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect((await clientFor(emulator).useBucket("other-bucket").get("put/both.txt")).content.toString()).toBe("hello world");
+  });
+
+  it("answers 400 InvalidArgument to metadata a header could not carry back", async () => {
+    const headers = signV1(emulator, { method: "PUT", bucket: emulator.bucket, key: "put/control.txt", headers: { "x-oss-meta-bad": "a\u0001b" } });
+    const head = [
+      `PUT /${emulator.bucket}/put/control.txt HTTP/1.1`,
+      `Host: 127.0.0.1:${emulator.port}`,
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+      "Content-Length: 1",
+      "Connection: close",
+    ].join("\r\n");
+    const answer = await socketExchange(emulator.port, `${head}\r\n\r\nx`);
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(xmlText(answer, "Code")).toBe("InvalidArgument");
   });
 
   it("takes a chunked body (putStream without a length)", async () => {
@@ -288,6 +335,7 @@ describe("conditional requests", () => {
     const error = await rejectionOf(client.get("cond/object.txt", { headers: { "If-Match": '"0123"' } }));
     expect(error.status).toBe(412);
     expect(error.code).toBe("PreconditionFailed");
+    expect(error.message).toContain("At least one of the pre-conditions you specified did not hold. (condition: If-Match)");
     expect((await client.get("cond/object.txt", { headers: { "If-Match": etag } })).res.status).toBe(200);
   });
 
@@ -304,6 +352,8 @@ describe("conditional requests", () => {
     const failed = await rejectionOf(client.copy("cond/copy.txt", "cond/object.txt", { headers: { "If-Match": '"0123"' } }));
     expect(failed.status).toBe(412);
     expect(failed.code).toBe("PreconditionFailed");
+    // The service names the condition as the plain header, not as its copy-source twin.
+    expect(failed.message).toContain("did not hold. (condition: If-Match)");
     const unchanged = await client.copy("cond/copy.txt", "cond/object.txt", { headers: { "If-None-Match": etag } });
     expect(unchanged.res.status).toBe(304);
     const copied = await client.copy("cond/copy.txt", "cond/object.txt", { headers: { "If-Match": etag } });
@@ -333,8 +383,21 @@ describe("DeleteMultipleObjects", () => {
     expect((await client.list({ prefix: "multi/" }, {})).objects).toEqual([]);
   });
 
-  it("answers 400 MalformedXML to a document that is not XML", async () => {
+  it("answers 400 InvalidRequest to a request without Content-MD5, and deletes nothing", async () => {
+    await client.put("multi/kept.txt", Buffer.from("k"));
+    const body = "<Delete><Object><Key>multi/kept.txt</Key></Object></Delete>";
     const headers = signV1(emulator, { method: "POST", bucket: emulator.bucket, subresources: { delete: "" }, headers: { "content-type": "application/xml" } });
+    const response = await fetch(`${emulator.endpoint}/${emulator.bucket}/?delete`, { method: "POST", headers, body });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(xmlText(text, "Code")).toBe("InvalidRequest");
+    expect(xmlText(text, "Message")).toContain("Content-MD5");
+    expect((await client.get("multi/kept.txt")).content.toString()).toBe("k");
+  });
+
+  it("answers 400 MalformedXML to a document that is not XML", async () => {
+    const md5 = createHash("md5").update("<Delete><Object>").digest("base64");
+    const headers = signV1(emulator, { method: "POST", bucket: emulator.bucket, subresources: { delete: "" }, headers: { "content-type": "application/xml", "content-md5": md5 } });
     const response = await fetch(`${emulator.endpoint}/${emulator.bucket}/?delete`, { method: "POST", headers, body: "<Delete><Object>" });
     expect(response.status).toBe(400);
     expect(xmlText(await response.text(), "Code")).toBe("MalformedXML");
@@ -350,7 +413,8 @@ describe("CopyObject", () => {
     const result = await client.copy("copy/target.txt", "copy/source.txt");
     expect(result.res.status).toBe(200);
     expect(result.data?.etag).toBe(put.res.headers.etag);
-    expect(result.data?.lastModified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // Whole seconds, as the service writes every time in XML.
+    expect(result.data?.lastModified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
     const got = await client.get("copy/target.txt");
     expect(got.content.toString()).toBe("source");
     expect(got.res.headers["content-type"]).toBe("text/x-source");
@@ -473,6 +537,40 @@ describe("symlinks", () => {
     expect(got.res.headers["x-oss-object-type"]).toBe("Symlink");
   });
 
+  it("answers 400 InvalidTargetType when the target is itself a symlink", async () => {
+    await client.put("links/end.txt", Buffer.from("end"));
+    await client.putSymlink("links/first.txt", "links/end.txt");
+    await client.putSymlink("links/second.txt", "links/first.txt");
+    const error = await rejectionOf(client.get("links/second.txt"));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe("InvalidTargetType");
+  });
+
+  it("checks the target's ACL, not the link's, when someone anonymous reads through a link", async () => {
+    await client.putBucket("open-links");
+    await client.putBucketACL("open-links", "public-read-write");
+    // useBucket changes the client it is called on: a client of its own.
+    const open = clientFor(emulator).useBucket("open-links");
+    await open.put("private.txt", Buffer.from("secret"), { headers: { "x-oss-object-acl": "private" } });
+    await open.put("public.txt", Buffer.from("for all"));
+    // An anonymous writer may create links in a public-read-write bucket…
+    for (const [link, target] of [["alias", "private.txt"], ["fine", "public.txt"]]) {
+      const put = await fetch(`${objectUrl(emulator, link, "open-links")}?symlink`, {
+        method: "PUT",
+        headers: { "x-oss-symlink-target": target },
+      });
+      expect(put.status).toBe(200);
+    }
+    // …but not read a private object through one.
+    const denied = await fetch(objectUrl(emulator, "alias", "open-links"));
+    expect(denied.status).toBe(403);
+    expect(xmlText(await denied.text(), "Code")).toBe("AccessDenied");
+    expect((await fetch(objectUrl(emulator, "alias", "open-links"), { method: "HEAD" })).status).toBe(403);
+    const allowed = await fetch(objectUrl(emulator, "fine", "open-links"));
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toBe("for all");
+  });
+
   it("answers 404 NoSuchKey when the target is gone", async () => {
     await client.putSymlink("links/dangling.txt", "links/not-there.txt");
     const error = await rejectionOf(client.get("links/dangling.txt"));
@@ -502,5 +600,33 @@ describe("error documents", () => {
     expect(xmlText(text, "Code")).toBe("NoSuchBucket");
     expect(xmlTexts(text, "RequestId")).toEqual([response.headers.get("x-oss-request-id")]);
     expect(xmlText(text, "HostId")).toBe("no-such-bucket.oss-cn-hangzhou.aliyuncs.com");
+  });
+});
+
+describe("server-side encryption headers", () => {
+  it("keeps x-oss-server-side-encryption (and the KMS key id) and echoes them on PutObject, GetObject and HeadObject", async () => {
+    const sse = { "x-oss-server-side-encryption": "KMS", "x-oss-server-side-encryption-key-id": "9468da86-3509-4f8d-a61e-6eab1eac****" };
+    const put = await client.put("sse/kms.txt", Buffer.from("secret"), { headers: sse });
+    for (const res of [put.res, (await client.get("sse/kms.txt")).res, (await client.head("sse/kms.txt")).res]) {
+      expect(res.headers["x-oss-server-side-encryption"]).toBe("KMS");
+      expect(res.headers["x-oss-server-side-encryption-key-id"]).toBe(sse["x-oss-server-side-encryption-key-id"]);
+    }
+  });
+
+  it("keeps the encryption given at InitiateMultipartUpload for the completed object", async () => {
+    const init = await client.initMultipartUpload("sse/multipart.bin", { headers: { "x-oss-server-side-encryption": "AES256" } });
+    expect(init.res.headers["x-oss-server-side-encryption"]).toBe("AES256");
+    const file = join(mkdtempSync(join(tmpdir(), "oss-emulator-sse-")), "part.bin");
+    writeFileSync(file, patterned(1000));
+    const part = await client.uploadPart("sse/multipart.bin", init.uploadId, 1, file, 0, 1000);
+    expect(part.res.headers["x-oss-server-side-encryption"]).toBe("AES256");
+    await client.completeMultipartUpload("sse/multipart.bin", init.uploadId, [{ number: 1, etag: part.etag }]);
+    expect((await client.head("sse/multipart.bin")).res.headers["x-oss-server-side-encryption"]).toBe("AES256");
+  });
+
+  it("answers 400 InvalidEncryptionAlgorithmError to an algorithm the service does not offer", async () => {
+    const error = await rejectionOf(client.put("sse/bad.txt", Buffer.from("x"), { headers: { "x-oss-server-side-encryption": "DES" } }));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe("InvalidEncryptionAlgorithmError");
   });
 });

@@ -29,6 +29,10 @@ describe("an explicit dataDir", () => {
       await client.put("small.txt", Buffer.from("small"), { meta: { kept: "yes" }, headers: { "x-oss-object-acl": "public-read" } });
       await client.put("large.bin", large);
       await client.append("log.txt", Buffer.from("appended"));
+      const done = (await client.initMultipartUpload("done.bin")).uploadId;
+      const firstPart = await client.uploadPart("done.bin", done, 1, await scratchFile(patterned(100 * 1024, 5)), 0, 100 * 1024);
+      const lastPart = await client.uploadPart("done.bin", done, 2, await scratchFile(patterned(1000, 6)), 0, 1000);
+      await client.completeMultipartUpload("done.bin", done, [{ number: 1, etag: firstPart.etag }, { number: 2, etag: lastPart.etag }]);
       await client.putBucket("second-bucket");
       await client.putBucketCORS("second-bucket", [{ allowedOrigin: "*", allowedMethod: "GET" }]);
       uploadId = (await client.initMultipartUpload("pending.bin")).uploadId;
@@ -47,6 +51,8 @@ describe("an explicit dataDir", () => {
       expect(small.res.headers["x-oss-meta-kept"]).toBe("yes");
       expect((await client.getACL("small.txt")).acl).toBe("public-read");
       expect(Buffer.compare((await client.get("large.bin")).content, large)).toBe(0);
+      // A completed multipart object is its parts' files: they survive the restart's sweep.
+      expect(Buffer.compare((await client.get("done.bin")).content, Buffer.concat([patterned(100 * 1024, 5), patterned(1000, 6)]))).toBe(0);
       expect((await client.append("log.txt", Buffer.from(" again"), { position: "8" })).nextAppendPosition).toBe("14");
       expect((await client.get("log.txt")).content.toString()).toBe("appended again");
       expect((await client.listBuckets({})).buckets?.map((b) => b.name)).toEqual(["local-bucket", "second-bucket"]);

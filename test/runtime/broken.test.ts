@@ -106,7 +106,7 @@ describe("broken apps: declarations (e.json)", () => {
       file: "widgets/Gizmo/e.json",
       pointers: ["/tittle", "/title"],
     });
-    expect(error.message).toContain("spelling");
+    expect(error.message).toContain('/tittle is not a known field (did you mean "title"?)');
   });
 
   it("requires type to be a fullName, category.Name", async () => {
@@ -132,24 +132,24 @@ describe("broken apps: chains", () => {
     expect(error.message).toContain("Did you mean widgets.ThingType?");
   });
 
-  it("refuses an instance whose type names another instance", async () => {
-    const error = await expectLoadError("type-kind-instance-names-instance", {
-      code: "TYPE_KIND",
-      element: "widgets.Copy",
-      file: "widgets/Copy/e.json",
-      pointers: ["/type"],
-    });
-    expect(error.message).toContain("widgets.Gizmo");
-  });
-
-  it("refuses an instance whose type names a Meta directly", async () => {
-    const error = await expectLoadError("type-kind-instance-names-meta", {
-      code: "TYPE_KIND",
+  it("reports a kind the graph contradicts: an element another names as its type is a Type", async () => {
+    const error = await expectLoadError("kind-mismatch-named-instance", {
+      code: "KIND_MISMATCH",
       element: "widgets.Gizmo",
       file: "widgets/Gizmo/e.json",
-      pointers: ["/type"],
+      pointers: ["/kind"],
     });
-    expect(error.message).toContain("widgets.Meta");
+    expect(error.message).toContain("widgets.Copy names it as its type");
+  });
+
+  it("reports a kind the graph contradicts: an element whose type is a Meta is a Type", async () => {
+    const error = await expectLoadError("kind-mismatch-instance-names-meta", {
+      code: "KIND_MISMATCH",
+      element: "widgets.Gizmo",
+      file: "widgets/Gizmo/e.json",
+      pointers: ["/kind"],
+    });
+    expect(error.message).toContain("widgets.Meta is a Meta");
   });
 
   it("refuses a type from another category", async () => {
@@ -206,6 +206,17 @@ describe("broken apps: code (backendBundleEntry)", () => {
       file: "widgets/GizmoType/index.ts",
     });
     expect(error.message).toContain("must extend Widget");
+  });
+});
+
+describe("broken apps: a base class from another copy of the runtime", () => {
+  it("says the class extends another copy of the Meta's base class, and how to import the right one", async () => {
+    const error = await expectLoadError("bundle-extends-other-copy", {
+      code: "BUNDLE_INVALID",
+      element: "widgets.GizmoType",
+      file: "widgets/GizmoType/index.ts",
+    });
+    expect(error.message).toContain('it extends a Widget from another copy of jit-elements, so import the base class from "jit-elements"');
   });
 });
 
@@ -275,6 +286,16 @@ describe("broken apps: business config", () => {
     expect(error.message).toContain("GIZMO_BUCKET");
   });
 
+  it("names a missing JitAI {{VAR}} as it is written", async () => {
+    const error = await expectLoadError("env-missing-braces", {
+      code: "ENV_MISSING",
+      element: "widgets.Gizmo",
+      file: "widgets/Gizmo/Gizmo.json",
+      pointers: ["/bucketName"],
+    });
+    expect(error.message).toContain("uses {{GIZMO_BUCKET}} at /bucketName");
+  });
+
   it("names the Type's defaults file when that is where the ${VAR} is written", async () => {
     const error = await expectLoadError("env-missing-in-type-defaults", {
       code: "ENV_MISSING",
@@ -336,7 +357,7 @@ describe("broken requests: getElement", () => {
     expect(error.message).toContain("Did you mean widgets.Sprocket?");
   });
 
-  it("throws ELEMENT_KIND when asked for a Type, and says to declare an instance of it", async () => {
+  it("throws ELEMENT_KIND when asked for a Type, and names its instances", async () => {
     const app = await loadApp(brokenApp("get-element-type"), { env: {} });
     const error = thrownError(() => app.getElement("widgets.SprocketType"));
     expectError(
@@ -345,13 +366,21 @@ describe("broken requests: getElement", () => {
       { code: "ELEMENT_KIND", element: "widgets.SprocketType", file: "widgets/SprocketType/e.json" },
       { namesFile: false },
     );
-    expect(error.message).toContain("Declare an instance whose type is widgets.SprocketType");
+    expect(error.message).toContain("ask for one of its instances (widgets.Sprocket) instead");
   });
 
-  it("throws ELEMENT_KIND when asked for a Meta", async () => {
+  it("throws ELEMENT_KIND when asked for a Type with no instance, and says how to declare one", async () => {
+    const app = await loadApp(brokenApp("get-element-type"), { env: {} });
+    const error = thrownError(() => app.getElement("widgets.IdleType"));
+    expectError(error, "get-element-type", { code: "ELEMENT_KIND", element: "widgets.IdleType", file: "widgets/IdleType/e.json" }, { namesFile: false });
+    expect(error.message).toContain('Declare an instance whose type is widgets.IdleType: a folder widgets/<Name>/ with an e.json {"title": "…", "type": "widgets.IdleType"}');
+  });
+
+  it("throws ELEMENT_KIND when asked for a Meta, and names instances of its family rather than advising a Meta-typed instance", async () => {
     const app = await loadApp(brokenApp("get-element-type"), { env: {} });
     const error = thrownError(() => app.getElement("widgets.Meta"));
     expectError(error, "get-element-type", { code: "ELEMENT_KIND", element: "widgets.Meta", file: "../_base/widgets/Meta/e.json" }, { namesFile: false });
+    expect(error.message).toContain("ask for one of its instances (widgets.Sprocket) instead");
   });
 });
 
@@ -442,11 +471,16 @@ describe("after the runtime fixes", () => {
   it("requires an e.json to hold an object, and says only that", async () => {
     await expectLoadError("declaration-not-an-object", { code: "DECLARATION_INVALID", element: "widgets.Gizmo", file: "widgets/Gizmo/e.json", pointers: [""] });
   });
-  it("reports a cycle of two once", async () => {
-    const error = await expectLoadError("type-cycle-two", { code: "TYPE_CYCLE", element: "widgets.PongType", file: "widgets/PongType/e.json", pointers: ["/type"] });
-    expect(error.message).toContain("widgets.PingType");
+  it("reports a cycle of two once, with the whole loop", async () => {
+    const error = await expectLoadError("type-cycle-two", { code: "TYPE_CYCLE", element: "widgets.PingType", file: "widgets/PingType/e.json", pointers: ["/type"] });
+    expect(error.message).toContain("(widgets.PingType → widgets.PongType → widgets.PingType)");
   });
-  it("reports a cycle of three once", async () => {
-    await expectLoadError("type-cycle-three", { code: "TYPE_CYCLE", element: "widgets.RockType", file: "widgets/RockType/e.json", pointers: ["/type"] });
+  it("reports a cycle of three once, with the whole loop", async () => {
+    const error = await expectLoadError("type-cycle-three", { code: "TYPE_CYCLE", element: "widgets.PaperType", file: "widgets/PaperType/e.json", pointers: ["/type"] });
+    expect(error.message).toContain("(widgets.PaperType → widgets.ScissorsType → widgets.RockType → widgets.PaperType)");
+  });
+  it("reports a cycle as a cycle whatever kinds its members declare, and nothing else about them", async () => {
+    const error = await expectLoadError("type-cycle-mixed-kinds", { code: "TYPE_CYCLE", element: "widgets.AlphaType", file: "widgets/AlphaType/e.json", pointers: ["/type"] });
+    expect(error.message).toContain("widgets.AlphaType → widgets.Beta → widgets.AlphaType");
   });
 });

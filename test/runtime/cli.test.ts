@@ -67,6 +67,14 @@ describe("jit-elements list", () => {
   });
 });
 
+describe("jit-elements list --apps-path", () => {
+  it("finds the parents that app.json names by appId under the given apps root", async () => {
+    const result = await cli(["list", fixture("apps/jitai-child"), "--apps-path", fixture("jit-apps"), "--json"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toContainEqual(expect.objectContaining({ fullName: "widgets.OtherOnly", kind: "Instance" }));
+  });
+});
+
 describe("jit-elements typegen", () => {
   it("writes element-map.d.ts mapping each instance to its class", async () => {
     const dir = await copyOfApp("child");
@@ -96,7 +104,20 @@ describe("jit-elements new", () => {
     const made = await cli(["new", "widgets/PoliteType", "--type", "widgets.GreeterType", "--kind", "type", "--dir", dir]);
     expect(made.code).toBe(0);
     expect(await readFile(join(dir, "widgets/PoliteType/index.ts"), "utf8")).toContain('import Base from "../GreeterType/index.ts";');
+    // Built on a Type and used by no instance yet: only "kind" tells it from an instance.
+    expect(JSON.parse(await readFile(join(dir, "widgets/PoliteType/e.json"), "utf8"))).toMatchObject({ kind: "Type", type: "widgets.GreeterType" });
     expect((await cli(["check", dir])).code).toBe(0);
+  });
+
+  it("scaffolds a Type on a Meta in JitAI's form, with no kind", async () => {
+    const dir = await copyOfApp("base");
+    const made = await cli(["new", "widgets/plain/FriendlyType", "--type", "widgets.Meta", "--dir", dir]);
+    expect(made.code).toBe(0);
+    const declaration = JSON.parse(await readFile(join(dir, "widgets/plain/FriendlyType/e.json"), "utf8")) as Record<string, unknown>;
+    expect(declaration).toMatchObject({ title: "FriendlyType", type: "widgets.Meta", backendBundleEntry: "." });
+    expect(declaration).not.toHaveProperty("kind");
+    const listed = await cli(["list", dir, "--json"]);
+    expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ fullName: "widgets.plain.FriendlyType", kind: "Type" }));
   });
 
   it("refuses an unknown type with a suggestion", async () => {

@@ -2,6 +2,7 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { loadApp } from "../../runtime/index.ts";
 import { fixture, fixtureEnv } from "./fixtures.ts";
+import { expectLoadError } from "./expect-error.ts";
 
 interface Configured {
   config: Record<string, unknown>;
@@ -60,5 +61,46 @@ describe("secret redaction", () => {
   it("keeps the real value for the element's own use", async () => {
     const config = await configOf("apps/child", "widgets.Shout");
     expect(config.apiKey).toBe("literal-key-in-config");
+  });
+});
+
+describe("business config is strict", () => {
+  it("refuses a key no schema on the chain declares, naming the nearest declared one, at any depth", async () => {
+    const error = await expectLoadError("config-unknown-key", {
+      code: "CONFIG_INVALID",
+      element: "widgets.Gizmo",
+      file: "widgets/Gizmo/Gizmo.json",
+      pointers: ["/cuont", "/style/pading"],
+    });
+    expect(error.message).toContain('/cuont is not a setting any schema on the chain declares (did you mean "count"?)');
+    expect(error.message).toContain('(did you mean "padding"?)');
+  });
+
+  it("catches misspelt storage settings such as timout and signatureVersoin", async () => {
+    const error = await expectLoadError("config-unknown-key-storage", {
+      code: "CONFIG_INVALID",
+      element: "storages.MyOss",
+      file: "storages/MyOss/MyOss.json",
+      pointers: ["/timout", "/signatureVersoin"],
+    });
+    expect(error.message).toContain('"timeout"');
+    expect(error.message).toContain('"signatureVersion"');
+    expect(error.message).not.toContain("local-dev-secret-not-for-production");
+  });
+
+  it("lets a Type allow extra keys explicitly, with additionalProperties", async () => {
+    const config = await configOf("apps/config-forms", "widgets.Open", { ...fixtureEnv, BRACES_GREETING: "ahoy" });
+    expect(config).toMatchObject({ anything: { goes: true }, colour: "teal" });
+  });
+
+  it("accepts $schema in a config file and never hands it to the instance", async () => {
+    const config = await configOf("apps/config-forms", "widgets.Braces", { ...fixtureEnv, BRACES_GREETING: "ahoy" });
+    expect(config).not.toHaveProperty("$schema");
+  });
+
+  it("resolves JitAI's {{VAR}} placeholders like ${VAR}, as secrets", async () => {
+    const config = await configOf("apps/config-forms", "widgets.Braces", { ...fixtureEnv, BRACES_GREETING: "ahoy" });
+    expect(config).toMatchObject({ apiKey: "key-from-the-environment", greeting: "ahoy" });
+    expect(JSON.stringify(config)).not.toContain("key-from-the-environment");
   });
 });

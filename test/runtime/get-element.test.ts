@@ -36,11 +36,11 @@ describe("getElement", () => {
     expect(error.message).toContain("Did you mean widgets.Hello?");
   });
 
-  it("refuses to make a Type, and says to declare an instance", async () => {
+  it("refuses to make a Type, and names the instances to ask for instead", async () => {
     const app = await loadApp(fixture("apps/base"), { env: fixtureEnv });
     const error = catchError(() => app.getElement("widgets.GreeterType"));
     expect(error.code).toBe("ELEMENT_KIND");
-    expect(error.message).toContain("Declare an instance whose type is widgets.GreeterType");
+    expect(error.message).toContain("ask for one of its instances (widgets.Hello) instead");
   });
 
   it("closes every instance on app.close(), and makes fresh ones after", async () => {

@@ -1,4 +1,7 @@
-// Listings in S3's XML: ListObjects (v1), ListObjectsV2 and ListBuckets, paged as S3 pages them.
+// Listings in S3's XML: ListObjects (v1), ListObjectsV2 and ListBuckets, paged by the OSS side's listPage (S3
+// pages the same way: keys and common prefixes together count against max-keys).
+import { xmlTime } from "../../context.ts";
+import { listPage } from "../../handlers/listing.ts";
 import type { ObjectRecord } from "../../store.ts";
 import type { XmlObject } from "../../xml.ts";
 import { encodingOf, maxOf, OWNER, s3Etag, s3StorageClass, sendXml, type S3Ctx } from "../context.ts";
@@ -65,52 +68,15 @@ export async function listBuckets(ctx: S3Ctx): Promise<void> {
   const buckets = ctx.em.store.listBuckets().filter((b) => b.name.startsWith(prefix));
   sendXml(ctx, 200, "ListAllMyBucketsResult", {
     Owner: OWNER,
-    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: new Date(b.created).toISOString() })) },
+    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: xmlTime(b.created) })) },
     Prefix: ctx.query.has("prefix") ? prefix : undefined,
   });
-}
-
-interface Page {
-  objects: ObjectRecord[];
-  prefixes: string[];
-  truncated: boolean;
-  /** The last name on the page (a key or a common prefix): where the next page starts after. */
-  last: string;
-}
-
-// Keys after `after` with `prefix`, keys sharing a part up to `delimiter` rolled into one common prefix, at most
-// `max` entries (keys and prefixes together), as the OSS side pages its listings.
-function listPage(ctx: S3Ctx, prefix: string, after: string, delimiter: string, max: number): Page {
-  const page: Page = { objects: [], prefixes: [], truncated: false, last: "" };
-  let count = 0;
-  for (const record of ctx.em.store.list(ctx.bucket, prefix, after === "" ? undefined : after)) {
-    let entry: string = record.key;
-    let isPrefix = false;
-    if (delimiter !== "") {
-      const at = record.key.indexOf(delimiter, prefix.length);
-      if (at >= 0) {
-        entry = record.key.slice(0, at + delimiter.length);
-        isPrefix = true;
-        // The rest of a group already listed (on this page, or as the previous page's last entry).
-        if (entry === page.last || entry === after) continue;
-      }
-    }
-    if (count === max) {
-      page.truncated = true;
-      break;
-    }
-    count++;
-    page.last = entry;
-    if (isPrefix) page.prefixes.push(entry);
-    else page.objects.push(record);
-  }
-  return page;
 }
 
 function contents(record: ObjectRecord, encode: (text: string) => string, withOwner: boolean): XmlObject {
   return {
     Key: encode(record.key),
-    LastModified: new Date(record.lastModified).toISOString(),
+    LastModified: xmlTime(record.lastModified),
     ETag: s3Etag(record.etag),
     Size: record.size,
     StorageClass: s3StorageClass(record.storageClass),

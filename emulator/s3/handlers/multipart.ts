@@ -5,7 +5,11 @@ import { writeFileSync } from "node:fs";
 import { headerValue } from "../../auth-v1.ts";
 import { concatenateFiles, removeQuietly, type WrittenBody } from "../../body.ts";
 import { evaluateConditions } from "../../conditions.ts";
+import { xmlTime } from "../../context.ts";
+import { crc64 } from "../../crc64.ts";
+import { commitParts } from "../../handlers/multipart.ts";
 import { contentTypeOf } from "../../headers.ts";
+import { rangesOf } from "../../segments.ts";
 import { compareKeys } from "../../names.ts";
 import type { ObjectRecord } from "../../store.ts";
 import type { PartRecord, Upload } from "../../uploads.ts";
@@ -39,7 +43,14 @@ export async function uploadPart(ctx: S3Ctx): Promise<void> {
   const { upload, partNumber } = partOf(ctx);
   const received = await receiveBody(ctx, () => em.uploads.newPartFile(upload, partNumber), false);
   const file = received.file!;
-  const part: PartRecord = { partNumber, etag: etagOf(received.md5), size: received.size, lastModified: Date.now(), file: file.file };
+  const part: PartRecord = {
+    partNumber,
+    etag: etagOf(received.md5),
+    size: received.size,
+    lastModified: Date.now(),
+    file: file.file,
+    crc64: received.crc64,
+  };
   try {
     await em.uploads.commitPart(upload, part);
   } catch (error) {
@@ -76,18 +87,19 @@ export async function uploadPartCopy(ctx: S3Ctx): Promise<void> {
   if (from.blob) {
     const bytes = em.store.readBlob(source.bucket, from, start, end - start + 1);
     writeFileSync(path, bytes, { flag: "wx" });
-    body = { size: bytes.length, md5: createHash("md5").update(bytes).digest() };
+    body = { size: bytes.length, md5: createHash("md5").update(bytes).digest(), crc64: crc64(bytes) };
   } else {
-    body = await concatenateFiles(end < start ? [] : [{ path: em.store.dataPath(source.bucket, from), start, end }], path);
+    // The source may be several files (a completed multipart upload): the range is cut across them.
+    body = await concatenateFiles(end < start ? [] : rangesOf(em.store.dataFiles(source.bucket, from), start, end), path);
   }
-  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file };
+  const part: PartRecord = { partNumber, etag: etagOf(body.md5), size: body.size, lastModified: Date.now(), file, crc64: body.crc64 };
   try {
     await em.uploads.commitPart(upload, part);
   } catch (error) {
     await removeQuietly(path);
     throw error;
   }
-  sendXml(ctx, 200, "CopyPartResult", { ETag: s3Etag(part.etag), LastModified: new Date(part.lastModified).toISOString() });
+  sendXml(ctx, 200, "CopyPartResult", { ETag: s3Etag(part.etag), LastModified: xmlTime(part.lastModified) });
 }
 
 export async function completeMultipartUpload(ctx: S3Ctx): Promise<void> {
@@ -112,32 +124,9 @@ export async function completeMultipartUpload(ctx: S3Ctx): Promise<void> {
       parts.push(part);
     }
     for (const part of parts.slice(0, -1)) if (part.size < MIN_PART_SIZE) throw s3Errors.entityTooSmall();
-    const { file, path } = em.store.newDataFile(bucket, key);
-    const body = await concatenateFiles(parts.map((p) => ({ path: em.uploads.partPath(upload, p) })), path);
-    // S3's multipart ETag: the MD5 of the parts' binary MD5s, then "-" and the number of parts.
-    const digest = createHash("md5");
-    for (const part of parts) digest.update(Buffer.from(part.etag, "hex"));
-    const record: ObjectRecord = {
-      key,
-      size: body.size,
-      etag: `${etagOf(digest.digest())}-${parts.length}`,
-      lastModified: Date.now(),
-      type: "Multipart",
-      contentType: upload.record.contentType,
-      headers: upload.record.headers,
-      meta: upload.record.meta,
-      acl: upload.record.acl,
-      tags: upload.record.tags,
-      storageClass: upload.record.storageClass,
-      file,
-    };
-    try {
-      await em.store.mutate(bucket, key, async () => record);
-    } catch (error) {
-      await removeQuietly(path);
-      throw error;
-    }
-    result = record;
+    // Linked into the object as the OSS side's Complete does (no second copy of the parts), with the CRC-64
+    // composed from the parts' so that OSS clients reading the object verify it.
+    result = await commitParts(em, upload, parts);
     return true;
   });
   const host = headerValue(req.headers.host);
@@ -180,7 +169,7 @@ export async function listParts(ctx: S3Ctx): Promise<void> {
     IsTruncated: truncated,
     Part: page.map((p) => ({
       PartNumber: p.partNumber,
-      LastModified: new Date(p.lastModified).toISOString(),
+      LastModified: xmlTime(p.lastModified),
       ETag: s3Etag(p.etag),
       Size: p.size,
     })),
@@ -228,7 +217,7 @@ export async function listMultipartUploads(ctx: S3Ctx): Promise<void> {
         Initiator: OWNER,
         Owner: OWNER,
         StorageClass: s3StorageClass(upload.storageClass),
-        Initiated: new Date(upload.initiated).toISOString(),
+        Initiated: xmlTime(upload.initiated),
       });
       nextKey = upload.key;
       nextUploadId = upload.uploadId;

@@ -1,12 +1,15 @@
 // Object operations in S3's words: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject.
-import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { copyFile, truncate } from "node:fs/promises";
 import type { OutgoingHttpHeaders } from "node:http";
 import { pipeline } from "node:stream/promises";
+import { restoreStateOf } from "../../archive.ts";
 import { headerValue } from "../../auth-v1.ts";
-import { removeQuietly } from "../../body.ts";
+import { concatenateFiles, removeQuietly } from "../../body.ts";
 import { evaluateConditions, evaluateRange } from "../../conditions.ts";
-import { contentTypeOf } from "../../headers.ts";
+import { xmlTime } from "../../context.ts";
+import { errors } from "../../errors.ts";
+import { contentTypeOf, sendableValue } from "../../headers.ts";
+import { openSegments, readSegments, streamSegments, type OpenSegments } from "../../segments.ts";
 import { checkObjectName } from "../../names.ts";
 import type { ObjectRecord } from "../../store.ts";
 import { childrenOf, textOf } from "../../xml.ts";
@@ -40,6 +43,7 @@ export async function putObject(ctx: S3Ctx): Promise<void> {
     ...base,
     file: received.file?.file ?? "",
     ...(received.blob ? { blob: received.blob } : {}),
+    crc64: received.crc64,
   };
   try {
     await em.store.mutate(bucket, key, async () => record);
@@ -88,27 +92,24 @@ export async function getObject(ctx: S3Ctx): Promise<void> {
       return;
     }
     // Opened synchronously right after the lookup: an open file stays readable even when a later write removes it.
-    let fd: number;
+    // A completed multipart upload is several files (its parts, linked), read one after another.
+    let files: OpenSegments;
     try {
-      fd = openSync(em.store.dataPath(bucket, record), "r");
+      files = openSegments(em.store.dataFiles(bucket, record));
     } catch (error) {
       if (isMissing(error) && attempt < OPEN_ATTEMPTS) continue;
       throw error;
     }
     if (length <= SMALL_READ) {
       const buffer = Buffer.allocUnsafe(length);
-      try {
-        readFully(fd, buffer, start);
-      } finally {
-        closeSync(fd);
-      }
+      readSegments(files, buffer, start);
       res.writeHead(status, headers);
       res.end(buffer);
       return;
     }
     res.writeHead(status, headers);
-    // A client that goes away mid-body ends the pipeline early; the stream closes the file either way.
-    await pipeline(createReadStream("", { fd, start, end, autoClose: true }), res).catch(() => undefined);
+    // A client that goes away mid-body ends the pipeline early; the stream closes the files either way.
+    await pipeline(streamSegments(files, start, end), res).catch(() => undefined);
     return;
   }
 }
@@ -169,20 +170,27 @@ export async function copyObject(ctx: S3Ctx): Promise<void> {
     let path: string | undefined;
     if (!sameObject && sourceBlob) {
       blob = em.store.writeBlob(bucket, em.store.readBlob(source.bucket, from, 0, from.size));
-    } else if (!sameObject && from.file !== "") {
-      // copyFile streams in the kernel (or clones where the file system can); nothing passes through memory.
+    } else if (!sameObject && (from.file !== "" || from.segments)) {
+      // copyFile streams in the kernel (or clones where the file system can); nothing passes through memory. A
+      // segmented object (a completed multipart upload) becomes one file in the copy, as on the OSS side.
       ({ file, path } = em.store.newDataFile(bucket, key));
       try {
-        await copyFile(em.store.dataPath(source.bucket, from), path);
-        await truncate(path, from.size);
+        if (from.segments) {
+          await concatenateFiles(em.store.dataFiles(source.bucket, from), path);
+        } else {
+          await copyFile(em.store.dataPath(source.bucket, from), path);
+          await truncate(path, from.size);
+        }
       } catch (error) {
         await removeQuietly(path);
         if (isMissing(error) && attempt < OPEN_ATTEMPTS) continue;
         throw error;
       }
     }
+    // The copy keeps the source's CRC-64 (same bytes); only a copy onto itself keeps the source's files.
+    const { segments: _segments, ...copied } = fromFields;
     const record: ObjectRecord = {
-      ...fromFields,
+      ...(sameObject ? fromFields : copied),
       key,
       lastModified: Date.now(),
       ...(directive === "REPLACE" ? replaced : {}),
@@ -211,7 +219,7 @@ export async function copyObject(ctx: S3Ctx): Promise<void> {
       if (attempt < OPEN_ATTEMPTS) continue;
       throw s3Errors.internal();
     }
-    sendXml(ctx, 200, "CopyObjectResult", { ETag: s3Etag(record.etag), LastModified: new Date(record.lastModified).toISOString() });
+    sendXml(ctx, 200, "CopyObjectResult", { ETag: s3Etag(record.etag), LastModified: xmlTime(record.lastModified) });
     return;
   }
 }
@@ -226,6 +234,8 @@ export function sourceRecord(ctx: S3Ctx, source: { bucket: string; key: string }
     if (acl === "private") throw s3Errors.accessDenied();
   }
   if (!record || record.type === "Symlink") throw s3Errors.noSuchKey(source.key);
+  const state = restoreStateOf(record);
+  if (state === "frozen" || state === "ongoing") throw errors.invalidObjectState(source.key);
   return record;
 }
 
@@ -253,35 +263,35 @@ function objectHeaders(ctx: S3Ctx, record: ObjectRecord): OutgoingHttpHeaders {
     if (value === undefined) continue;
     // S3 refuses response-* overrides on anonymous requests.
     if (ctx.principal.kind === "anonymous") throw s3Errors.invalidRequest("Request specific response headers cannot be used for anonymous GET requests.");
+    sendableValue(param, value);
     // A URL carries any UTF-8; an HTTP header carries bytes: send the UTF-8 bytes as they are.
     headers[header] = /[^\u0000-\u00ff]/.test(value) ? Buffer.from(value, "utf8").toString("latin1") : value;
   }
   return headers;
 }
 
-// The object's record, a symlink (made on the OSS side) followed to its target.
+// The object's record, a symlink (made on the OSS side) followed to its target; an archived object's bytes only
+// once restored (HEAD answers either way), as S3 answers GET of an unrestored GLACIER object.
 function readable(ctx: S3Ctx): ObjectRecord {
-  const record = ctx.em.store.object(ctx.bucket, ctx.key);
-  if (!record) throw s3Errors.noSuchKey(ctx.key);
-  if (record.type !== "Symlink" || record.symlinkTarget === undefined) return record;
-  const target = ctx.em.store.object(ctx.bucket, record.symlinkTarget);
-  if (!target || target.type === "Symlink") throw s3Errors.noSuchKey(ctx.key);
-  return target;
+  const found = ctx.em.store.object(ctx.bucket, ctx.key);
+  if (!found) throw s3Errors.noSuchKey(ctx.key);
+  let record = found;
+  if (found.type === "Symlink" && found.symlinkTarget !== undefined) {
+    const target = ctx.em.store.object(ctx.bucket, found.symlinkTarget);
+    if (!target || target.type === "Symlink") throw s3Errors.noSuchKey(ctx.key);
+    record = target;
+  }
+  if (ctx.method !== "HEAD") {
+    const state = restoreStateOf(record);
+    if (state === "frozen" || state === "ongoing") throw errors.invalidObjectState(ctx.key);
+  }
+  return record;
 }
 
 function directiveOf(value: string, name: string): "COPY" | "REPLACE" {
   if (value === "" || value === "COPY") return "COPY";
   if (value === "REPLACE") return "REPLACE";
   throw s3Errors.invalidArgument(`Unknown ${name}.`, name, value);
-}
-
-function readFully(fd: number, buffer: Buffer, position: number): void {
-  let offset = 0;
-  while (offset < buffer.length) {
-    const read = readSync(fd, buffer, offset, buffer.length - offset, position + offset);
-    if (read === 0) throw new Error("The data file is shorter than its record.");
-    offset += read;
-  }
 }
 
 export function isMissing(error: unknown): boolean {
