@@ -1,5 +1,6 @@
 // One request as the handlers see it, and the ways to answer it.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AuthConfig, Principal, Target } from "./auth.ts";
 import { errorXml, errors, OssError } from "./errors.ts";
 import type { Faults } from "./faults.ts";
@@ -148,3 +149,19 @@ export function xmlTime(ms: number): string {
 
 /** Owner of everything in the emulator, as the service writes owners. */
 export const OWNER = { ID: "1000000000000000", DisplayName: "1000000000000000" };
+
+/** Waits `ms` (a delay fault), or less if the connection closes first; true when the client is still there. */
+export async function waitUnlessGone(res: ServerResponse, ms: number): Promise<boolean> {
+  if (res.closed || res.destroyed) return false;
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once("close", onClose);
+  try {
+    await sleep(ms, undefined, { signal: gone.signal });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    res.off("close", onClose);
+  }
+}

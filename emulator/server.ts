@@ -2,11 +2,10 @@
 // name the operation, inject faults, check the bucket and the caller's rights, then the operation's handler.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import { resolveTargets, parseRequestUrl } from "./addressing.ts";
 import { authenticate, type AuthConfig } from "./auth.ts";
 import type { ConnectionGuard, ResolvedLimits } from "./connections.ts";
-import { Query, sendEmpty, sendError, type Ctx, type EmulatorState } from "./context.ts";
+import { Query, sendEmpty, sendError, waitUnlessGone, type Ctx, type EmulatorState } from "./context.ts";
 import { corsHeaders, preflight, rulesFor } from "./cors.ts";
 import { anonymousDecision, policyResource } from "./policy.ts";
 import { errors } from "./errors.ts";
@@ -200,22 +199,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
     await handler(ctx);
   } catch (error) {
     sendError(res, req, error, requestId, hostId);
-  }
-}
-
-// Waits `ms`, or less if the connection closes first; true when the client is still there.
-async function waitUnlessGone(res: ServerResponse, ms: number): Promise<boolean> {
-  if (res.closed || res.destroyed) return false;
-  const gone = new AbortController();
-  const onClose = () => gone.abort();
-  res.once("close", onClose);
-  try {
-    await sleep(ms, undefined, { signal: gone.signal });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    res.off("close", onClose);
   }
 }
 

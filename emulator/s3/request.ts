@@ -35,9 +35,12 @@ export function userMetaOf(headers: IncomingHttpHeaders): Record<string, string>
   return meta;
 }
 
-/** The standard headers an object keeps; `aws-chunked` is the body's framing, not the object's encoding. */
+/**
+ * The standard headers an object keeps; `aws-chunked` is the body's framing, not the object's encoding. S3's
+ * server-side encryption headers are kept under the OSS side's names, so that either dialect echoes them.
+ */
 export function storedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const stored = storedHeadersOf(headers);
+  const stored = { ...storedHeadersOf(headers), ...encryptionOf(headers) };
   const encoding = stored["content-encoding"];
   if (encoding !== undefined) {
     const rest = encoding.split(",").map((e) => e.trim()).filter((e) => e !== "" && e.toLowerCase() !== "aws-chunked");
@@ -176,4 +179,37 @@ export function copyConditions(headers: IncomingHttpHeaders): IncomingHttpHeader
     if (value !== undefined) conditions[`if-${name}`] = value;
   }
   return conditions;
+}
+
+// S3's encryption algorithms as the store (OSS) names them, and back.
+const SSE_TO_STORE: Record<string, string> = { AES256: "AES256", "aws:kms": "KMS" };
+const SSE_FROM_STORE: Record<string, string> = { AES256: "AES256", KMS: "aws:kms" };
+const SSE = "x-amz-server-side-encryption";
+const SSE_KEY = "x-amz-server-side-encryption-aws-kms-key-id";
+
+// `x-amz-server-side-encryption` (and the KMS key id) as stored headers; 400 for what S3 would refuse.
+function encryptionOf(headers: IncomingHttpHeaders): Record<string, string> {
+  const given = headers[SSE];
+  const keyId = headers[SSE_KEY];
+  if (given === undefined) {
+    if (keyId !== undefined) throw s3Errors.invalidArgument(`${SSE_KEY} is only valid with ${SSE}: aws:kms.`, SSE_KEY, "");
+    return {};
+  }
+  const value = sendableValue(SSE, given);
+  const algorithm = SSE_TO_STORE[value];
+  if (algorithm === undefined) throw s3Errors.invalidArgument("The encryption method specified is not supported", SSE, value);
+  const stored: Record<string, string> = { "x-oss-server-side-encryption": algorithm };
+  if (keyId !== undefined) {
+    if (algorithm !== "KMS") throw s3Errors.invalidArgument(`${SSE_KEY} is only valid with ${SSE}: aws:kms.`, SSE_KEY, "");
+    stored["x-oss-server-side-encryption-key-id"] = sendableValue(SSE_KEY, keyId);
+  }
+  return stored;
+}
+
+/** The encryption headers S3 answers with for a record's stored headers (the bytes are not encrypted). */
+export function s3EncryptionHeaders(stored: Record<string, string>): Record<string, string> {
+  const algorithm = SSE_FROM_STORE[stored["x-oss-server-side-encryption"] ?? ""];
+  if (algorithm === undefined) return {};
+  const keyId = stored["x-oss-server-side-encryption-key-id"];
+  return { [SSE]: algorithm, ...(keyId !== undefined && algorithm === "aws:kms" ? { [SSE_KEY]: keyId } : {}) };
 }

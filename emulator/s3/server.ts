@@ -4,12 +4,12 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseRequestUrl } from "../addressing.ts";
 import type { AuthConfig } from "../auth.ts";
-import { Query, type EmulatorState } from "../context.ts";
+import { Query, waitUnlessGone, type EmulatorState } from "../context.ts";
 import { corsHeaders, rulesFor } from "../cors.ts";
 import { errors } from "../errors.ts";
+import { anonymousDecision, policyResource } from "../policy.ts";
 import { checkObjectName, isBucketName } from "../names.ts";
 import { authenticateS3 } from "./auth.ts";
 import type { S3Ctx } from "./context.ts";
@@ -83,7 +83,11 @@ export async function handleS3(req: IncomingMessage, res: ServerResponse, em: Em
     const operation = operationOf(method, bucket, key, query, req.headers);
 
     const fault = em.faults.decide(operation);
-    if (fault.delayMs > 0) await sleep(fault.delayMs);
+    if (fault.delayMs > 0 && !(await waitUnlessGone(res, fault.delayMs))) {
+      // The client left during the delay: nobody to answer, and its body will never come.
+      res.destroy();
+      return;
+    }
     if (fault.kind === "status") throw fault.code === 500 ? s3Errors.internal() : s3Errors.slowDown();
     // Unlike the OSS side, a reset comes before any of the body is read.
     if (fault.kind === "reset") {
@@ -146,11 +150,27 @@ function canonicalPaths(url: string, decodedPath: string): string[] {
   return raw === encoded ? [encoded] : [encoded, raw];
 }
 
-// Anonymous callers may read what public-read opens and write what public-read-write opens; nothing else.
+// The OSS action a bucket policy names for an S3 operation whose name differs (policies are the OSS side's).
+const POLICY_ACTIONS: Record<string, string> = {
+  HeadObject: "GetObject",
+  ListObjectsV2: "ListObjects",
+  DeleteObjects: "DeleteMultipleObjects",
+  CreateMultipartUpload: "InitiateMultipartUpload",
+};
+
+// As on the OSS side: a bucket policy's explicit Deny wins, its Allow opens what the ACL closes; otherwise
+// anonymous callers may read what public-read opens and write what public-read-write opens. A read through a
+// symlink is decided by its target's ACL, so that a link cannot open a private object.
 function authorizeAnonymous(em: EmulatorState, operation: string, bucket: string | undefined, key: string): void {
   const record = bucket === undefined ? undefined : em.store.bucket(bucket);
   if (!record) throw s3Errors.accessDenied();
-  const object = key === "" ? undefined : em.store.object(record.name, key);
+  const decision = anonymousDecision(record.subresources?.policy, `oss:${POLICY_ACTIONS[operation] ?? operation}`, policyResource(record.name, key));
+  if (decision === "deny") throw s3Errors.accessDenied();
+  if (decision === "allow") return;
+  let object = key === "" ? undefined : em.store.object(record.name, key);
+  if (object?.type === "Symlink" && object.symlinkTarget !== undefined && (operation === "GetObject" || operation === "HeadObject")) {
+    object = em.store.object(record.name, object.symlinkTarget) ?? object;
+  }
   const acl = object && object.acl !== "default" ? object.acl : record.acl;
   if (READ_OPERATIONS.has(operation) && acl !== "private") return;
   if (WRITE_OPERATIONS.has(operation) && record.acl === "public-read-write") return;

@@ -16,7 +16,7 @@ import type { PartRecord, Upload } from "../../uploads.ts";
 import { childrenOf, textOf } from "../../xml.ts";
 import { encodingOf, maxOf, OWNER, s3Etag, s3StorageClass, sendEmpty, sendXml, storageClassOf, storeEtag, type S3Ctx } from "../context.ts";
 import { s3Errors } from "../errors.ts";
-import { aclOf, copyConditions, taggingOf, copySourceOf, readXmlBody, receiveBody, storedHeaders, userMetaOf } from "../request.ts";
+import { aclOf, copyConditions, taggingOf, copySourceOf, readXmlBody, receiveBody, s3EncryptionHeaders, storedHeaders, userMetaOf } from "../request.ts";
 import { sourceRecord } from "./objects.ts";
 
 // Every part but the last must be at least 5 MiB, as S3 requires.
@@ -35,7 +35,7 @@ export async function createMultipartUpload(ctx: S3Ctx): Promise<void> {
     tags: taggingOf(req.headers),
     storageClass: storageClassOf(ctx, em.store.bucket(bucket)!.storageClass),
   });
-  sendXml(ctx, 200, "InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: upload.uploadId });
+  sendXml(ctx, 200, "InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: upload.uploadId }, s3EncryptionHeaders(upload.headers));
 }
 
 export async function uploadPart(ctx: S3Ctx): Promise<void> {
@@ -57,7 +57,7 @@ export async function uploadPart(ctx: S3Ctx): Promise<void> {
     await removeQuietly(file.path);
     throw error;
   }
-  const headers: Record<string, string> = { ETag: s3Etag(part.etag) };
+  const headers: Record<string, string> = { ...s3EncryptionHeaders(upload.record.headers), ETag: s3Etag(part.etag) };
   if (received.checksum) headers[`x-amz-checksum-${received.checksum.name}`] = received.checksum.value;
   sendEmpty(ctx, 200, headers);
 }
@@ -130,12 +130,18 @@ export async function completeMultipartUpload(ctx: S3Ctx): Promise<void> {
     return true;
   });
   const host = headerValue(req.headers.host);
-  sendXml(ctx, 200, "CompleteMultipartUploadResult", {
-    Location: `http://${host}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`,
-    Bucket: bucket,
-    Key: key,
-    ETag: s3Etag(result!.etag),
-  });
+  sendXml(
+    ctx,
+    200,
+    "CompleteMultipartUploadResult",
+    {
+      Location: `http://${host}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`,
+      Bucket: bucket,
+      Key: key,
+      ETag: s3Etag(result!.etag),
+    },
+    s3EncryptionHeaders(result!.headers),
+  );
 }
 
 export async function abortMultipartUpload(ctx: S3Ctx): Promise<void> {

@@ -15,7 +15,7 @@ import type { ObjectRecord } from "../../store.ts";
 import { childrenOf, textOf } from "../../xml.ts";
 import { encodingOf, s3Etag, s3StorageClass, sendEmpty, sendXml, storageClassOf, type S3Ctx } from "../context.ts";
 import { s3Errors, toS3Error } from "../errors.ts";
-import { aclOf, copyConditions, taggingOf, copySourceOf, discard, readXmlBody, receiveBody, storedHeaders, userMetaOf } from "../request.ts";
+import { aclOf, copyConditions, taggingOf, copySourceOf, discard, readXmlBody, receiveBody, s3EncryptionHeaders, storedHeaders, userMetaOf } from "../request.ts";
 
 // Bodies up to this size are answered from one buffer; larger ones are streamed from the file.
 const SMALL_READ = 64 * 1024;
@@ -51,7 +51,7 @@ export async function putObject(ctx: S3Ctx): Promise<void> {
     await discard(ctx, received);
     throw error;
   }
-  const headers: OutgoingHttpHeaders = { ETag: s3Etag(record.etag) };
+  const headers: OutgoingHttpHeaders = { ...s3EncryptionHeaders(record.headers), ETag: s3Etag(record.etag) };
   if (received.checksum) headers[`x-amz-checksum-${received.checksum.name}`] = received.checksum.value;
   sendEmpty(ctx, 200, headers);
 }
@@ -248,7 +248,9 @@ function objectHeaders(ctx: S3Ctx, record: ObjectRecord): OutgoingHttpHeaders {
     "Accept-Ranges": "bytes",
   };
   if (record.storageClass !== "Standard") headers["x-amz-storage-class"] = s3StorageClass(record.storageClass);
-  for (const [name, value] of Object.entries(record.headers)) headers[name] = value;
+  // The OSS side's own headers (its encryption ones) are answered in S3's names.
+  for (const [name, value] of Object.entries(record.headers)) if (!name.startsWith("x-oss-")) headers[name] = value;
+  Object.assign(headers, s3EncryptionHeaders(record.headers));
   for (const [name, value] of Object.entries(record.meta)) headers[`x-amz-meta-${name}`] = value;
   if (record.tags.length > 0) headers["x-amz-tagging-count"] = String(record.tags.length);
   for (const [param, header] of [
