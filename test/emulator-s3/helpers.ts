@@ -96,7 +96,7 @@ export interface RawResponse {
  * given, `headers` are signed as given (x-amz-content-sha256 among them, or the body's hash is added).
  */
 export async function rawS3(
-  emulator: OssEmulator,
+  emulator: Pick<OssEmulator, "port" | "accessKeyId" | "accessKeySecret">,
   request: {
     method: string;
     path: string;
