@@ -20,7 +20,7 @@ export function contractApp(name: string): string {
  * What sets a disk-backed Type apart: one kind of ETag (the MD5 of the bytes, however they came), and names that
  * are paths of files, each part at most 253 bytes (the filesystem's 255 less the metadata file's suffix).
  */
-export const DISK_TRAITS: StorageTraits = { partEtags: false, pathNames: { maxSegmentBytes: 253 } };
+export const DISK_TRAITS: StorageTraits = { partEtags: false, versionEtags: true, pathNames: { maxSegmentBytes: 253 } };
 
 /**
  * A storage built on DiskStorage, in the fixture app `appDir`: on a temporary folder (`DISK_DIR`), its signed URLs

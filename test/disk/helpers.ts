@@ -101,7 +101,13 @@ export async function sha256(source: Buffer | Readable): Promise<string> {
   return hash.digest("hex");
 }
 
-/** MD5 in upper-case hex: what an ETag of a disk object is. */
+/**
+ * What a disk object's ETag looks like: inode, size and modification time in base 36, and for a version the storage
+ * wrote, a random tag (see versionEtag in elements/storages/DiskType/sidecar.ts).
+ */
+export const VERSION_ETAG = /^[0-9a-z]+-[0-9a-z]+-[0-9a-z]+(-[0-9a-f]{8})?$/;
+
+/** MD5 in upper-case hex: what `contentMd5` of a disk object gives. */
 export function md5(data: Buffer): string {
   return createHash("md5").update(data).digest("hex").toUpperCase();
 }

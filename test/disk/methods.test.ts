@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NO_SUCH_KEY, Storage, type ListEntry, type ListOptions } from "../../index.ts";
-import { expectStorageError, md5, noise, openDiskApp, sha256, type DiskFixture } from "./helpers.ts";
+import { VERSION_ETAG, expectStorageError, md5, noise, openDiskApp, sha256, type DiskFixture } from "./helpers.ts";
 
 let fixture: DiskFixture;
 let dir: string;
@@ -46,9 +46,10 @@ describe("uploadByFile", () => {
       url: "http://127.0.0.1:9300/files/folder/example.txt",
       name: "folder/example.txt",
       size: 11,
-      etag: md5(Buffer.from("hello, disk")),
+      etag: expect.stringMatching(VERSION_ETAG),
       contentType: "text/plain",
     });
+    expect(await fixture.disk.contentMd5("folder/example.txt")).toBe(md5(Buffer.from("hello, disk")));
     expect(await readFile(join(dir, "objects", "folder", "example.txt"), "utf8")).toBe("hello, disk");
     expect((await fixture.disk.download("folder/example.txt")).toString()).toBe("hello, disk");
   });
@@ -104,7 +105,7 @@ describe("upload", () => {
   it("streams a Readable of unknown length", async () => {
     const seen: Array<{ loaded: number; total: number | undefined }> = [];
     const result = await fixture.disk.upload("stream.txt", Readable.from([Buffer.from("one "), "two"]), { contentType: "text/plain", onProgress: (p) => seen.push(p) });
-    expect(result).toMatchObject({ size: 7, etag: md5(Buffer.from("one two")), contentType: "text/plain" });
+    expect(result).toMatchObject({ size: 7, etag: expect.stringMatching(VERSION_ETAG), contentType: "text/plain" });
     expect(seen.at(-1)).toEqual({ loaded: 7, total: 7 });
     expect((await fixture.disk.download("stream.txt")).toString()).toBe("one two");
   });
@@ -114,7 +115,8 @@ describe("upload", () => {
     const file = join(dir, "local.bin");
     await writeFile(file, data);
     const result = await fixture.disk.upload("from-file.bin", file, { contentType: "application/x-test" });
-    expect(result).toMatchObject({ size: data.length, etag: md5(data), contentType: "application/x-test" });
+    expect(result).toMatchObject({ size: data.length, contentType: "application/x-test" });
+    expect(await fixture.disk.contentMd5("from-file.bin")).toBe(md5(data));
     expect(await sha256(await fixture.disk.download("from-file.bin"))).toBe(await sha256(data));
   });
 
@@ -137,15 +139,28 @@ describe("upload", () => {
 
   it("stores an empty object", async () => {
     const result = await fixture.disk.upload("empty", Buffer.alloc(0));
-    expect(result).toMatchObject({ size: 0, etag: "D41D8CD98F00B204E9800998ECF8427E" });
+    expect(result).toMatchObject({ size: 0, etag: expect.stringMatching(VERSION_ETAG) });
+    expect(await fixture.disk.contentMd5("empty")).toBe("D41D8CD98F00B204E9800998ECF8427E");
     expect((await fixture.disk.download("empty")).length).toBe(0);
   });
 
   it("replaces an existing object, its content type and metadata with it", async () => {
-    await fixture.disk.upload("replaced.txt", Buffer.from("first"), { contentType: "text/plain", meta: { version: "1" } });
-    await fixture.disk.upload("replaced.txt", Buffer.from("second"), { contentType: "text/csv" });
+    const first = await fixture.disk.upload("replaced.txt", Buffer.from("first"), { contentType: "text/plain", meta: { version: "1" } });
+    expect(await fixture.disk.contentMd5("replaced.txt")).toBe(md5(Buffer.from("first")));
+    const second = await fixture.disk.upload("replaced.txt", Buffer.from("second"), { contentType: "text/csv" });
     expect((await fixture.disk.download("replaced.txt")).toString()).toBe("second");
-    expect(await fixture.disk.getObject("replaced.txt")).toMatchObject({ contentType: "text/csv", meta: {}, etag: md5(Buffer.from("second")) });
+    expect(second.etag).not.toBe(first.etag);
+    expect(await fixture.disk.getObject("replaced.txt")).toMatchObject({ contentType: "text/csv", meta: {}, etag: second.etag });
+    // The MD5 kept for the first version is not given for the second.
+    expect(await fixture.disk.contentMd5("replaced.txt")).toBe(md5(Buffer.from("second")));
+    // Nothing of the replaced version stays behind.
+    expect(await readdir(join(dir, "partial"))).toEqual([]);
+  });
+
+  it("gives the same bytes written again a new ETag: it names the version, not the bytes", async () => {
+    const versions = [];
+    for (let i = 0; i < 5; i++) versions.push((await fixture.disk.uploadByFile("same-bytes.txt", Buffer.from("same"))).etag);
+    expect(new Set(versions).size).toBe(5);
   });
 });
 
@@ -248,7 +263,7 @@ describe("list", () => {
   it("lists every object under the prefix in name order (by UTF-8 bytes), page by page", async () => {
     const all = await listAll({ prefix: "list/", pageSize: 2 });
     expect(all.map((e) => e.name)).toEqual(names);
-    expect(all[0]).toEqual({ type: "object", name: "list/a", size: 6, etag: md5(Buffer.from("list/a")), lastModified: expect.any(Date) });
+    expect(all[0]).toEqual({ type: "object", name: "list/a", size: 6, etag: (await fixture.disk.getObject("list/a")).etag, lastModified: expect.any(Date) });
   });
 
   it("groups names by the delimiter into prefixes, in their place in the order", async () => {
@@ -296,11 +311,14 @@ describe("list", () => {
 });
 
 describe("copy", () => {
-  it("copies the bytes, content type and metadata; the target's ETag is the source's", async () => {
+  it("copies the bytes, content type and metadata; the target is a version of its own, with its own ETag", async () => {
     const source = await fixture.disk.upload("copy/source.txt", Buffer.from("copied"), { contentType: "text/plain", meta: { owner: "ann" } });
-    expect(await fixture.disk.copy("copy/source.txt", "copy/target/deeper.txt")).toEqual({ name: "copy/target/deeper.txt", source: "copy/source.txt", etag: source.etag });
+    const copied = await fixture.disk.copy("copy/source.txt", "copy/target/deeper.txt");
+    expect(copied).toEqual({ name: "copy/target/deeper.txt", source: "copy/source.txt", etag: expect.stringMatching(VERSION_ETAG) });
+    expect(copied.etag).not.toBe(source.etag);
     expect((await fixture.disk.download("copy/target/deeper.txt")).toString()).toBe("copied");
-    expect(await fixture.disk.getObject("copy/target/deeper.txt")).toMatchObject({ contentType: "text/plain", meta: { owner: "ann" }, etag: source.etag });
+    expect(await fixture.disk.getObject("copy/target/deeper.txt")).toMatchObject({ contentType: "text/plain", meta: { owner: "ann" }, etag: copied.etag });
+    expect(await fixture.disk.contentMd5("copy/target/deeper.txt")).toBe(await fixture.disk.contentMd5("copy/source.txt"));
   });
 
   it("copies an object onto itself without losing it", async () => {

@@ -14,6 +14,8 @@ export interface DiskConfig {
   publicRead?: boolean;
   /** Flush each object to the disk before it becomes visible. */
   fsync?: boolean;
+  /** Unfinished files of a live process, or of one that cannot be told, are removed at start once this old (seconds). */
+  partialTimeoutSeconds?: number;
 }
 
 /** baseUrl taken apart: the origin and the path the object names follow, without a trailing slash. */

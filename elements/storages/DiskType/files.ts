@@ -1,23 +1,24 @@
-// Moving bytes into and out of files, streamed (never a whole object in memory) and hashed on the way: MD5 is the
-// ETag. Reads and writes go straight through a FileHandle rather than fs streams over it, whose references would
+// Moving bytes into and out of files, streamed (never a whole object in memory), or copied by the kernel. Reads and writes go straight through a FileHandle rather than fs streams over it, whose references would
 // keep the handle from closing when the stream is not destroyed.
-import { createHash, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import type { BigIntStats } from "node:fs";
+import { constants, createReadStream } from "node:fs";
+import { copyFile, open } from "node:fs/promises";
 import { StorageFailure } from "../Meta/index.ts";
 import type { UploadBody } from "../Meta/index.ts";
 import { Readable } from "node:stream";
-import { fingerprintOf } from "./sidecar.ts";
+import { NO_FOLLOW, type FileHandle } from "./confine.ts";
 
-export type FileHandle = Awaited<ReturnType<typeof open>>;
+export type { FileHandle } from "./confine.ts";
+
+// A new file, never an existing one, and never through a link in the last place.
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW;
 
 /** What `writeFileFrom` wrote. */
 export interface Written {
   size: number;
-  /** Upper-case hex MD5. */
-  etag: string;
-  /** `fingerprintOf` the file as written. */
-  fingerprint: string;
+  /** The new file's stats once written: what its fingerprint and ETag come from. */
+  stats: BigIntStats;
 }
 
 export interface WriteOptions {
@@ -25,44 +26,69 @@ export interface WriteOptions {
   signal: AbortSignal | undefined;
   /** Flush the file to the disk before returning. */
   fsync: boolean;
+  /** Called with the new file open, before a byte is written: throws when it is not where it must be. */
+  placed: (handle: FileHandle) => Promise<void>;
+  /** Called before the kernel copies a file into the new file: throws when its folder is not where it must be. */
+  before: () => Promise<void>;
 }
 
 /** Bytes per read of a file. */
 export const CHUNK_BYTES = 1024 * 1024;
-// Buffers are written a slice at a time, so that progress moves while a large buffer goes down.
-const SLICE_BYTES = 256 * 1024;
+// Buffers are written a slice at a time, so that progress moves while a large buffer goes down: a small first slice,
+// so that it moves early, then large ones, since every write is a trip to the thread pool.
+const FIRST_SLICE_BYTES = 256 * 1024;
+const SLICE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Writes `body` (or, for a copy, the chunks of another file) into the new file `path`, which must not exist; the
- * caller removes it if this rejects.
+ * caller removes it if this rejects. A file with no signal to stop it is copied by the kernel (copy_file_range,
+ * or a reflink where the filesystem has them), without its bytes passing through this process.
  */
 export async function writeFileFrom(body: UploadBody | { kind: "chunks"; chunks: AsyncIterable<Buffer> }, path: string, options: WriteOptions): Promise<Written> {
-  const hash = createHash("md5");
-  const handle = await open(path, "wx");
+  if (body.kind === "file" && options.signal === undefined) return copyInto(body.path, body.size, path, options);
+  const handle = await open(path, WRITE_FLAGS);
   try {
+    await options.placed(handle);
     let size: number;
     if (body.kind === "buffer") {
-      size = await writeChunks(slices(body.data), handle, hash, options);
+      size = await writeChunks(slices(body.data), handle, options);
     } else if (body.kind === "chunks") {
-      size = await writeChunks(body.chunks, handle, hash, options);
+      size = await writeChunks(body.chunks, handle, options);
     } else {
       const source = body.kind === "file" ? createReadStream(body.path, { highWaterMark: CHUNK_BYTES }) : body.stream;
       // An abort must also stop a source that is waiting for bytes that may never come.
       const stop = () => source.destroy(abortReason(options.signal));
       options.signal?.addEventListener("abort", stop, { once: true });
       try {
-        size = await writeChunks(source, handle, hash, options);
+        size = await writeChunks(source, handle, options);
       } finally {
         options.signal?.removeEventListener("abort", stop);
         if (body.kind === "file") source.destroy();
       }
-      if (body.kind === "file" && size !== body.size) {
-        throw new StorageFailure("INTEGRITY_ERROR", `the file ${body.path} changed while it was read (${size} bytes instead of ${body.size}); nothing was stored`);
-      }
+      if (body.kind === "file" && size !== body.size) throw changedWhileRead(body.path, size, body.size);
     }
     if (options.fsync) await handle.datasync();
+    return { size, stats: await handle.stat({ bigint: true }) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Copies the file `source` into the new file `path` through the kernel. `source` may be `/proc/self/fd/<n>` of a
+ * file already open and checked: the copy then reads that very file, whatever its path leads to now.
+ */
+export async function copyInto(source: string, expectedSize: number | undefined, path: string, options: Pick<WriteOptions, "fsync" | "placed" | "before">): Promise<Written> {
+  await options.before();
+  await copyFile(source, path, constants.COPYFILE_EXCL);
+  const handle = await open(path, constants.O_RDONLY | NO_FOLLOW);
+  try {
+    await options.placed(handle);
+    if (options.fsync) await handle.datasync();
     const stats = await handle.stat({ bigint: true });
-    return { size, etag: hash.digest("hex").toUpperCase(), fingerprint: fingerprintOf(stats) };
+    const size = Number(stats.size);
+    if (expectedSize !== undefined && size !== expectedSize) throw changedWhileRead(source, size, expectedSize);
+    return { size, stats };
   } finally {
     await handle.close();
   }
@@ -120,22 +146,19 @@ export function fileStream(handle: FileHandle, start: number, end: number): Read
   });
 }
 
-/** The MD5 (upper-case hex) of chunks of bytes: for files whose ETag is not known. */
+/** The MD5 (upper-case hex) of chunks of bytes: computed only when a caller asks for it (contentMd5). */
 export async function md5Of(chunks: AsyncIterable<Buffer>): Promise<string> {
   const hash = createHash("md5");
   for await (const chunk of chunks) hash.update(chunk);
   return hash.digest("hex").toUpperCase();
 }
 
-async function writeChunks(chunks: Iterable<unknown> | AsyncIterable<unknown>, handle: FileHandle, hash: Hash, options: WriteOptions): Promise<number> {
+async function writeChunks(chunks: Iterable<unknown> | AsyncIterable<unknown>, handle: FileHandle, options: WriteOptions): Promise<number> {
   options.signal?.throwIfAborted();
   let position = 0;
   for await (const chunk of chunks) {
     const bytes = asBytes(chunk);
-    // The write runs in the thread pool while this thread hashes the same bytes.
-    const writing = writeAll(handle, bytes, position);
-    hash.update(bytes);
-    await writing;
+    await writeAll(handle, bytes, position);
     position += bytes.length;
     options.progress(position);
     options.signal?.throwIfAborted();
@@ -144,7 +167,11 @@ async function writeChunks(chunks: Iterable<unknown> | AsyncIterable<unknown>, h
 }
 
 function* slices(data: Buffer): Generator<Buffer, void, undefined> {
-  for (let at = 0; at < data.length; at += SLICE_BYTES) yield data.subarray(at, at + SLICE_BYTES);
+  for (let at = 0; at < data.length; ) {
+    const end = at === 0 ? FIRST_SLICE_BYTES : at + SLICE_BYTES;
+    yield data.subarray(at, end);
+    at = end;
+  }
 }
 
 async function writeAll(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
@@ -161,6 +188,10 @@ function asBytes(chunk: unknown): Buffer {
   throw new StorageFailure("INVALID_ARGUMENT", "the stream to upload gave something other than bytes or text");
 }
 
+function changedWhileRead(path: string, size: number, expected: number): StorageFailure {
+  return new StorageFailure("INTEGRITY_ERROR", `the file ${path} changed while it was read (${size} bytes instead of ${expected}); nothing was stored`);
+}
+
 function abortReason(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
   if (reason instanceof Error) return reason;
@@ -168,3 +199,17 @@ function abortReason(signal: AbortSignal | undefined): Error {
   error.name = "AbortError";
   return error;
 }
+
+/** Bytes `start` to `end` (both included) of an open file, read straight into one buffer: a whole object at once. */
+export async function readInto(handle: FileHandle, start: number, end: number): Promise<Buffer> {
+  const whole = Buffer.allocUnsafe(end - start + 1);
+  for (let at = 0; at < whole.length; ) {
+    const { bytesRead } = await handle.read(whole, at, Math.min(whole.length - at, READ_BYTES), start + at);
+    if (bytesRead === 0) throw new StorageFailure("INTEGRITY_ERROR", `the file ended at byte ${start + at}, before byte ${end} that was to be read`);
+    at += bytesRead;
+  }
+  return whole;
+}
+
+// Reads into a whole object go in large steps: each is one trip to the thread pool.
+const READ_BYTES = 64 * 1024 * 1024;

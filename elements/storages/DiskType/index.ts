@@ -3,7 +3,7 @@
 // renamed into place); names stay inside the folder; signed URLs are served by a request handler of its own.
 import type { BigIntStats } from "node:fs";
 import { constants } from "node:fs";
-import { mkdir, open, realpath, rename, rm, stat, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, realpath, rename, rm, unlink } from "node:fs/promises";
 import type { RequestListener } from "node:http";
 import { basename, dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -16,18 +16,20 @@ import { createRequestListener, startServer, type DiskServer, type OpenedObject,
 import { Layout, diskNameProblem } from "./layout.ts";
 import { decodeCursor, encodeCursor, listNames } from "./listing.ts";
 import { KeyedLock } from "./locks.ts";
-import { fingerprintOf, readSidecar, serializeSidecar, type Sidecar } from "./sidecar.ts";
+import { fingerprintOf, readSidecar, versionEtag, writeSidecar, type Sidecar } from "./sidecar.ts";
+import { NO_FOLLOW, isLinkError, realPathOf, reopenablePath } from "./confine.ts";
 import { signedQuery } from "./signing.ts";
-import { fileChunks, fileStream, md5Of, writeFileFrom, type FileHandle } from "./files.ts";
+import { copyInto, fileChunks, fileStream, md5Of, readInto, writeFileFrom, type FileHandle, type Written } from "./files.ts";
 
 export type { DiskConfig } from "./config.ts";
 export type { DiskServer, ServeOptions } from "./handler.ts";
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 // Opening a FIFO or device that someone put into the folder must not block a thread of the pool.
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
-// Facts are rewritten in place; a link put where they belong is not followed.
-const SIDECAR_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0);
+// The path opened is already resolved: a link that appears there since is refused, not followed.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | NO_FOLLOW;
+/** Unfinished files of a live process (or of one that cannot be told) are removed at start after this long. */
+const DEFAULT_PARTIAL_TIMEOUT_SECONDS = 3600;
 
 /** Disk storage (`storages.DiskType`): objects as files under `directory`. A custom Type extends it and adds methods. */
 export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends Storage<Config> {
@@ -88,15 +90,20 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   protected override async putObject(name: string, body: UploadBody, request: PutRequest): Promise<{ etag: string; size: number }> {
     this.#checkName(name);
     const layout = await this.#ready();
-    // Whether the object's folder exists inside the storage is asked while the bytes go down: it changes nothing.
-    const folderReady = this.#leadsInside(layout, dirname(layout.dataPath(name)));
-    const temporary = layout.partialPath();
+    const temporary = await layout.partialPath();
     try {
-      const written = await writeFileFrom(body, temporary, { progress: request.progress, signal: request.signal, fsync: this.config.fsync === true });
+      const written = await writeFileFrom(body, temporary, {
+        progress: request.progress,
+        signal: request.signal,
+        fsync: this.config.fsync === true,
+        placed: placedIn(layout, temporary),
+        before: () => folderIn(layout, temporary),
+      });
       // Last chance to stop: after this the object replaces the old one, and an abort changes nothing.
       request.signal?.throwIfAborted();
-      await this.#commit(layout, name, temporary, { contentType: request.contentType, meta: request.meta, etag: written.etag, fingerprint: written.fingerprint }, folderReady);
-      return { etag: written.etag, size: written.size };
+      const sidecar = factsOf(written, request.contentType, request.meta);
+      await this.#commit(layout, name, temporary, sidecar);
+      return { etag: sidecar.etag, size: written.size };
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -121,6 +128,51 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     return { stream: fileStream(handle, start, end), size: end - start + 1 };
   }
 
+  protected override async readWhole(name: string): Promise<Buffer> {
+    this.#checkName(name);
+    const layout = await this.#ready();
+    const { handle, stats } = await this.#open(layout, name);
+    try {
+      // Straight into one buffer of the file's size: no chunks to collect and copy.
+      return stats.size === 0n ? Buffer.alloc(0) : await readInto(handle, 0, Number(stats.size) - 1);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * The MD5 of the object's bytes, upper-case hex (what a service's ETag of an object stored whole is). Computed on
+   * first asking and kept with the object's facts until the object changes, since a disk storage's ETag is not
+   * one (see the README).
+   */
+  async contentMd5(name: string): Promise<string> {
+    try {
+      const problem = objectNameProblem(name);
+      if (problem !== undefined) throw new StorageFailure("INVALID_OBJECT_NAME", problem);
+      this.#checkName(name);
+      const layout = await this.#ready();
+      const meta = layout.metaPath(name);
+      return await this.#locks.run(name, async () => {
+        const { handle, stats } = await this.#open(layout, name);
+        let md5: string;
+        try {
+          const sidecar = await readSidecar(layout, meta);
+          const fits = sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats);
+          if (fits && sidecar.md5 !== undefined) return sidecar.md5;
+          md5 = await md5Of(fileChunks(handle));
+          const after = await handle.stat({ bigint: true });
+          // Kept only when the file did not change while it was read, and with facts that belong to it.
+          if (fits && fingerprintOf(after) === sidecar.fingerprint) await writeSidecar(layout, meta, { ...sidecar, md5 }, { fsync: false });
+        } finally {
+          await handle.close();
+        }
+        return md5;
+      });
+    } catch (error) {
+      throw this.toStorageError("contentMd5", name, error);
+    }
+  }
+
   protected override async statObject(name: string): Promise<ObjectInfo> {
     this.#checkName(name);
     return this.#describe(await this.#ready(), name);
@@ -132,22 +184,19 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     const data = layout.dataPath(name);
     const meta = layout.metaPath(name);
     await this.#locks.run(name, async () => {
-      // Unlinking through a link that leads out of the folder would delete a file that is not the storage's.
-      let folder: string;
-      try {
-        folder = await realpath(dirname(data));
-      } catch (error) {
-        if (isMissing(error)) return;
-        throw error;
+      // Both folders are checked before either file goes: unlinking through a link that leads out of the folder
+      // would delete a file that is not the storage's.
+      const [dataFolder, metaFolder] = await Promise.all([layout.folderOf(data), layout.folderOf(meta)]);
+      if (dataFolder !== undefined) {
+        const file = join(dataFolder, basename(data));
+        try {
+          await unlink(file);
+        } catch (error) {
+          // Missing, or a folder of other objects: either way there is no object of this name, which is success.
+          if (!isMissing(error) && !(await isFolder(file))) throw error;
+        }
       }
-      if (!layout.contains(folder)) throw outside(name);
-      try {
-        await unlink(join(folder, basename(data)));
-      } catch (error) {
-        // Missing, or a folder of other objects: either way there is no object of this name, which is success.
-        if (!isMissing(error) && !(await isFolder(join(folder, basename(data))))) throw error;
-      }
-      await rm(meta, { force: true });
+      if (metaFolder !== undefined) await unlink(join(metaFolder, basename(meta))).catch(ignoreMissing);
     });
     await Promise.all([layout.prune(data, layout.objects), layout.prune(meta, layout.metadata)]);
   }
@@ -183,13 +232,20 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     this.#checkName(to, "the target name");
     const layout = await this.#ready();
     const { handle } = await this.#open(layout, from);
-    const temporary = layout.partialPath();
+    const temporary = await layout.partialPath();
     try {
-      const facts = factsFor(await readSidecar(layout.metaPath(from)));
-      // The bytes go through this process once, hashed on the way: the target's ETag is the bytes' own.
-      const written = await writeFileFrom({ kind: "chunks", chunks: fileChunks(handle) }, temporary, { progress: () => {}, signal: undefined, fsync: this.config.fsync === true });
-      await this.#commit(layout, to, temporary, { contentType: facts.contentType, meta: facts.meta, etag: written.etag, fingerprint: written.fingerprint });
-      return { etag: written.etag };
+      const facts = factsFor(await readSidecar(layout, layout.metaPath(from)));
+      const options = { progress: () => {}, signal: undefined, fsync: this.config.fsync === true, placed: placedIn(layout, temporary), before: () => folderIn(layout, temporary) };
+      // The kernel copies the very file that was opened and checked (copy_file_range, or a reflink); where it
+      // cannot be named again, the bytes go through this process.
+      const reopened = reopenablePath(handle);
+      const written =
+        reopened === undefined
+          ? await writeFileFrom({ kind: "chunks", chunks: fileChunks(handle) }, temporary, options)
+          : await copyInto(reopened, undefined, temporary, options);
+      const sidecar = factsOf(written, facts.contentType, facts.meta);
+      await this.#commit(layout, to, temporary, sidecar);
+      return { etag: sidecar.etag };
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -254,7 +310,8 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
 
   /** The folder's layout, made on first use; with `"serve": true`, the handler's server too. */
   async #ready(): Promise<Layout> {
-    this.#layout ??= Layout.open(this.directory).catch((error: unknown) => {
+    const partialTimeoutMs = (this.config.partialTimeoutSeconds ?? DEFAULT_PARTIAL_TIMEOUT_SECONDS) * 1000;
+    this.#layout ??= Layout.open(this.directory, { partialTimeoutMs }).catch((error: unknown) => {
       this.#layout = undefined;
       throw error;
     });
@@ -277,23 +334,30 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
 
   /** Opens the object file of `name` for reading: a regular file inside the folder, or NoSuchKey. */
   async #open(layout: Layout, name: string): Promise<{ handle: FileHandle; stats: BigIntStats }> {
-    let real: string;
-    try {
-      real = await realpath(layout.dataPath(name));
-    } catch (error) {
-      if (isMissing(error)) throw noSuchKey();
-      throw error;
-    }
-    if (!layout.contains(real)) throw outside(name);
+    const path = layout.dataPath(name);
     let handle: FileHandle;
+    let openedAs = path;
     try {
-      handle = await open(real, READ_FLAGS);
+      // Opened as named, with no link followed in the last place; a link there (which may stay inside the
+      // folder) is resolved first and the file it leads to opened the same way.
+      handle = await open(path, READ_FLAGS).catch(async (error: unknown) => {
+        if (!isLinkError(error)) throw error;
+        const real = await realpath(path);
+        layout.check(path, real);
+        openedAs = real;
+        return open(real, READ_FLAGS).catch((again: unknown) => {
+          // A link put where the resolved file was, since it was resolved.
+          throw isLinkError(again) ? layout.refusal(path) : again;
+        });
+      });
     } catch (error) {
       if (isMissing(error)) throw noSuchKey();
       throw error;
     }
     try {
-      const stats = await handle.stat({ bigint: true });
+      // Where the open file really is: a folder on the way may be a link, or have been swapped for one.
+      const [opened, stats] = await Promise.all([realPathOf(handle, openedAs), handle.stat({ bigint: true })]);
+      layout.check(path, opened);
       if (!stats.isFile()) throw noSuchKey();
       return { handle, stats };
     } catch (error) {
@@ -303,72 +367,85 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   }
 
   /** The file's stats, with the same checks as `#open`. */
-  async #statFile(layout: Layout, name: string): Promise<{ real: string; stats: BigIntStats }> {
+  async #statFile(layout: Layout, name: string): Promise<{ stats: BigIntStats }> {
+    const path = layout.dataPath(name);
     let real: string;
     let stats: BigIntStats;
     try {
-      real = await realpath(layout.dataPath(name));
-      stats = await stat(real, { bigint: true });
+      real = await realpath(path);
+      layout.check(path, real);
+      stats = await lstat(real, { bigint: true });
     } catch (error) {
       if (isMissing(error)) throw noSuchKey();
       throw error;
     }
-    if (!layout.contains(real)) throw outside(name);
     if (!stats.isFile()) throw noSuchKey();
-    return { real, stats };
+    return { stats };
   }
 
-  /** The object's facts. Facts that do not fit the file are looked at again once writes of the name are done, then recovered from the bytes. */
+  /**
+   * The object's facts. Facts that do not fit the file are looked at again once writes of the name are done; a
+   * file put there or changed by hand (or a crash between the rename and the facts) gets its ETag from its stats,
+   * and the content type and metadata of the facts there are, which is better than none.
+   */
   async #describe(layout: Layout, name: string): Promise<ObjectInfo> {
-    const look = () => Promise.all([this.#statFile(layout, name), readSidecar(layout.metaPath(name))]);
+    const look = () => Promise.all([this.#statFile(layout, name), readSidecar(layout, layout.metaPath(name))]);
     const [{ stats }, sidecar] = await look();
     if (sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats)) return infoOf(name, stats, sidecar);
     return this.#locks.run(name, async () => {
-      const [{ real, stats }, sidecar] = await look();
+      const [{ stats }, sidecar] = await look();
       if (sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats)) return infoOf(name, stats, sidecar);
-      // A file put there by hand, changed by hand, or a crash between the two renames of a write: hash the bytes
-      // once and keep the facts, so that the next look is cheap again.
       const facts = factsFor(sidecar);
-      const handle = await open(real, READ_FLAGS);
-      let recovered: Sidecar;
-      try {
-        const etag = await md5Of(fileChunks(handle));
-        const after = await handle.stat({ bigint: true });
-        recovered = { contentType: facts.contentType, meta: facts.meta, etag, fingerprint: fingerprintOf(after) };
-        if (fingerprintOf(after) !== fingerprintOf(stats)) return infoOf(name, after, recovered);
-      } finally {
-        await handle.close();
-      }
-      await this.#writeSidecar(layout, name, recovered);
-      return infoOf(name, stats, recovered);
+      return infoOf(name, stats, { contentType: facts.contentType, meta: facts.meta, etag: versionEtag(stats, false), fingerprint: fingerprintOf(stats) });
     });
   }
 
   /**
-   * Renames the whole file `temporary` into place as `name`, then writes its facts beside it. `folderReady` says
-   * whether the object's folder was seen to exist inside the storage.
+   * Renames the whole file `temporary` into place as `name`, then writes its facts beside it.
    */
-  async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar, folderReady: Promise<boolean> = Promise.resolve(false)): Promise<void> {
+  async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar): Promise<void> {
     const target = layout.dataPath(name);
-    await this.#locks.run(name, async () => {
-      for (let attempt = 1; ; attempt++) {
-        if (attempt > 1 || !(await folderReady)) await this.#makeFolder(layout, name, dirname(target));
-        try {
-          await rename(temporary, target);
-          break;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          // A delete of the folder's last object may have removed the folder just now: make it again.
-          if (code === "ENOENT" && attempt < 4) continue;
-          if (code === "EISDIR" || code === "ENOTDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw clash(name);
-          throw error;
+    const meta = layout.metaPath(name);
+    // The version being replaced keeps a second name under partial/ until the new one is in place: a rename that
+    // drops a file's last name frees the file inside the rename, which on ext4 takes seconds for a large one (an
+    // unlink of it afterwards, a tenth of that). A crash leaves that name to the next start's sweep.
+    const retired = `${temporary}.retired`;
+    let retiring = false;
+    try {
+      await this.#locks.run(name, async () => {
+        // The facts' folder is checked (and made) before the bytes go into place, so that an object whose facts
+        // could not be written is never stored.
+        const metaFolder = (await layout.folderOf(meta)) ?? (await layout.makeFoldersOf(meta, layout.metadata));
+        for (let attempt = 1; ; attempt++) {
+          // The real folder, resolved now: the rename goes there, not through a link put on the way since.
+          let folder = await layout.folderOf(target);
+          if (folder === undefined) {
+            await this.#makeFolder(layout, name, dirname(target));
+            folder = await layout.folderOf(target);
+          }
+          try {
+            if (folder === undefined) throw Object.assign(new Error("the object's folder is gone"), { code: "ENOENT" });
+            const destination = join(folder, basename(target));
+            if (!retiring) retiring = await link(destination, retired).then(() => true, () => false);
+            await rename(temporary, destination);
+            break;
+          } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            // A delete of the folder's last object may have removed the folder just now: make it again.
+            if (code === "ENOENT" && attempt < 4) continue;
+            if (code === "EISDIR" || code === "ENOTDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw clash(name);
+            throw error;
+          }
         }
-      }
-      if (this.config.fsync === true) await syncFolder(dirname(target));
-      // Facts written after the bytes, in place: a reader that comes between sees facts that do not fit the file
-      // and waits for this lock; a crash between leaves facts that do not fit, which are recovered from the bytes.
-      await this.#writeSidecar(layout, name, sidecar);
-    });
+        if (this.config.fsync === true) await syncFolder(dirname(target));
+        // Facts written after the bytes, in place: a reader that comes between sees facts that do not fit the file
+        // and waits for this lock; a crash between leaves facts that do not fit, which are recovered from the bytes.
+        await writeSidecar(layout, join(metaFolder, basename(meta)), sidecar, { fsync: this.config.fsync === true, folder: metaFolder });
+      });
+    } finally {
+      // Once the lock is free for the next writer of the name.
+      if (retiring) await unlink(retired).catch(() => {});
+    }
   }
 
   /** Makes `folder` (the folder of `name`'s file) unless it exists, after checking that it stays inside. */
@@ -399,27 +476,6 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     }
   }
 
-  async #writeSidecar(layout: Layout, name: string, sidecar: Sidecar): Promise<void> {
-    const target = layout.metaPath(name);
-    for (let attempt = 1; ; attempt++) {
-      let handle: FileHandle;
-      try {
-        handle = await open(target, SIDECAR_FLAGS);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 4) throw error;
-        await mkdir(dirname(target), { recursive: true });
-        continue;
-      }
-      try {
-        await handle.writeFile(serializeSidecar(sidecar));
-        if (this.config.fsync === true) await handle.datasync();
-        return;
-      } finally {
-        await handle.close();
-      }
-    }
-  }
-
   /** Whether `path` exists and, with every link resolved, is inside the folder. */
   async #leadsInside(layout: Layout, path: string): Promise<boolean> {
     try {
@@ -437,12 +493,13 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
       this.#checkName(name);
       const layout = await this.#ready();
       const { handle, stats } = await this.#open(layout, name);
-      const sidecar = await readSidecar(layout.metaPath(name)).catch(() => undefined);
+      // Facts behind a link are not read: the bytes are then served without them.
+      const sidecar = await readSidecar(layout, layout.metaPath(name)).catch(() => undefined);
       // Facts that do not fit the file are not served; the bytes are, as the service would serve them.
       const fits = sidecar !== undefined && sidecar.fingerprint === fingerprintOf(stats);
       return {
         size: Number(stats.size),
-        etag: fits ? sidecar.etag : undefined,
+        etag: fits ? sidecar.etag : versionEtag(stats, false),
         contentType: fits ? sidecar.contentType : DEFAULT_CONTENT_TYPE,
         lastModified: stats.mtime,
         read: (start, end) => fileStream(handle, start, end),
@@ -452,6 +509,16 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
       throw this.toStorageError("serve", name, error);
     }
   }
+}
+
+/** The facts of a version just written. */
+function factsOf(written: Written, contentType: string, meta: Record<string, string>): Sidecar {
+  return { contentType, meta, etag: versionEtag(written.stats), fingerprint: fingerprintOf(written.stats) };
+}
+
+/** Throws unless the folder of `path` (under partial/) is where it must be, before the kernel copies a file there. */
+async function folderIn(layout: Layout, path: string): Promise<void> {
+  await layout.folderOf(path);
 }
 
 function infoOf(name: string, stats: BigIntStats, sidecar: Sidecar): ObjectInfo {
@@ -487,9 +554,24 @@ function isMissing(error: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
+function ignoreMissing(error: unknown): void {
+  if (!isMissing(error)) throw error;
+}
+
+/** The check `writeFileFrom` makes of a new file under partial/: it is there, not where a link leads. */
+function placedIn(layout: Layout, path: string): (handle: FileHandle) => Promise<void> {
+  return async (handle) => {
+    const real = await realPathOf(handle, path);
+    if (real === path) return;
+    // A link put in partial/'s place: the file just made there is this write's own; it goes, then the refusal.
+    await unlink(real).catch(() => {});
+    throw layout.refusal(path);
+  };
+}
+
 async function isFolder(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isDirectory();
+    return (await lstat(path)).isDirectory();
   } catch {
     return false;
   }

@@ -42,6 +42,10 @@ export interface StorageErrorDetails {
   /** What went wrong, in words: the end of the message. */
   explanation?: string;
   attempts?: number;
+  /** For an upload: whether the object was stored despite the failure (see StorageError.stored). */
+  stored?: boolean;
+  /** The stored object's ETag, when `stored` is true. */
+  etag?: string;
   /** The original failure, already stripped of secrets. */
   cause?: unknown;
 }
@@ -60,6 +64,14 @@ export class StorageError extends Error {
   readonly requestId: string | undefined;
   /** How many attempts were made before giving up (1 when the failure was not worth retrying). */
   readonly attempts: number;
+  /**
+   * For an upload that failed or was aborted, what became of the object: `false` nothing was stored, `true` it was
+   * stored all the same (an abort that came while the service was already completing it), with its `etag`;
+   * undefined when the failure does not say.
+   */
+  readonly stored: boolean | undefined;
+  /** The ETag of the object stored all the same, when `stored` is true. */
+  readonly etag: string | undefined;
 
   constructor(details: StorageErrorDetails) {
     super(describe(details), details.cause === undefined ? undefined : { cause: details.cause });
@@ -71,6 +83,8 @@ export class StorageError extends Error {
     this.status = details.status;
     this.requestId = details.requestId;
     this.attempts = details.attempts ?? 1;
+    this.stored = details.stored;
+    this.etag = details.etag;
   }
 
   toJSON(): Record<string, unknown> {
@@ -85,6 +99,8 @@ export class StorageError extends Error {
       status: this.status,
       requestId: this.requestId,
       attempts: this.attempts,
+      ...(this.stored === undefined ? {} : { stored: this.stored }),
+      ...(this.etag === undefined ? {} : { etag: this.etag }),
     };
   }
 
@@ -201,11 +217,17 @@ export class StorageFailure extends Error {
   /** The end of the message: what is wrong and, if possible, what to do. Must hold no secret. */
   readonly explanation: string;
   readonly status: number | undefined;
+  /** For an upload: whether the object was stored despite this failure; undefined when it does not say. */
+  readonly stored: boolean | undefined;
+  /** The stored object's ETag, when `stored` is true. */
+  readonly etag: string | undefined;
 
-  constructor(code: StorageErrorCode, explanation: string, options: { cause?: unknown; status?: number } = {}) {
+  constructor(code: StorageErrorCode, explanation: string, options: { cause?: unknown; status?: number; stored?: boolean; etag?: string } = {}) {
     super(explanation, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.explanation = explanation;
     this.status = options.status;
+    this.stored = options.stored;
+    this.etag = options.etag;
   }
 }

@@ -73,8 +73,7 @@ export abstract class Storage<Config extends object = object> extends Element<Co
   /** The bytes of `name`. */
   async download(name: string): Promise<Buffer> {
     return this.#run("download", name, async () => {
-      const { stream, size } = await this.readObject(name, undefined);
-      return collect(stream, size);
+      return this.readWhole(name);
     });
   }
 
@@ -203,6 +202,12 @@ export abstract class Storage<Config extends object = object> extends Element<Co
   /** The bytes of `name` (or `range`) as a stream, and their count when known. Rejects with a missing object's error. */
   protected abstract readObject(name: string, range: ByteRange | undefined): Promise<{ stream: Readable; size: number | undefined }>;
 
+  /** The whole bytes of `name`; by default collected from readObject. A Type that can read a whole object faster overrides it. */
+  protected async readWhole(name: string): Promise<Buffer> {
+    const { stream, size } = await this.readObject(name, undefined);
+    return collect(stream, size);
+  }
+
   /** The facts of `name`. */
   protected abstract statObject(name: string): Promise<ObjectInfo>;
 
@@ -233,7 +238,7 @@ export abstract class Storage<Config extends object = object> extends Element<Co
   /** Code, status, request id and words for an error a primitive threw. The default knows Node's and ours. */
   protected describeFailure(error: unknown): FailureFacts {
     if (error instanceof StorageError) return { code: error.code, status: error.status, requestId: error.requestId };
-    if (error instanceof StorageFailure) return { code: error.code, status: error.status, explanation: error.explanation };
+    if (error instanceof StorageFailure) return { code: error.code, status: error.status, explanation: error.explanation, stored: error.stored, etag: error.etag };
     if (error instanceof Error && error.name === "AbortError") return { code: "ABORTED" };
     const fields = (error ?? {}) as { code?: unknown; status?: unknown; requestId?: unknown };
     const code = typeof fields.code === "string" && fields.code !== "" ? fields.code : "UNEXPECTED";
@@ -270,7 +275,9 @@ export abstract class Storage<Config extends object = object> extends Element<Co
       return await action();
     } catch (error) {
       if (signal?.aborted === true && !["INVALID_OBJECT_NAME", "INVALID_ARGUMENT"].includes(this.#facts(error).code)) {
-        throw this.#wrap(operation, objectName, new StorageFailure("ABORTED", "it was aborted before it finished; nothing was stored", { cause: error }));
+        // A Type that knows what became of the object (an abort that came too late to stop it) says so itself.
+        if (error instanceof StorageFailure && error.code === "ABORTED" && error.stored !== undefined) throw this.#wrap(operation, objectName, error);
+        throw this.#wrap(operation, objectName, new StorageFailure("ABORTED", "it was aborted before it finished; nothing was stored", { cause: error, stored: false }));
       }
       throw this.#wrap(operation, objectName, error);
     }
@@ -303,6 +310,8 @@ export abstract class Storage<Config extends object = object> extends Element<Co
       requestId: facts.requestId,
       explanation: facts.explanation === undefined ? undefined : scrub(facts.explanation, secrets),
       attempts: facts.attempts,
+      stored: facts.stored,
+      etag: facts.etag,
       cause: inner instanceof StorageFailure && inner.cause === undefined ? undefined : sanitizeError(inner instanceof StorageFailure ? inner.cause : inner, secrets),
     });
   }

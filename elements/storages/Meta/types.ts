@@ -129,4 +129,8 @@ export interface FailureFacts {
   explanation?: string;
   /** How many attempts were made, when more than one. */
   attempts?: number;
+  /** For an upload that failed or was aborted: whether the object was stored all the same (see StorageError.stored). */
+  stored?: boolean;
+  /** The stored object's ETag, when `stored` is true. */
+  etag?: string;
 }

@@ -2,7 +2,7 @@
 // that stops this upload's parts (and only this upload's) and leaves no object behind.
 import type { Readable } from "node:stream";
 import type OSS from "ali-oss";
-import { NO_SUCH_KEY, RequestScope, withRetries } from "../Meta/index.ts";
+import { NO_SUCH_KEY, RequestScope, RetriesExhausted, StorageFailure, withRetries } from "../Meta/index.ts";
 import type { Part, RetryPolicy } from "../Meta/index.ts";
 
 export interface MultipartRequest {
@@ -46,12 +46,19 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
   if (request.signal?.aborted === true) stop.abort(request.signal.reason);
 
   try {
+    // Initiate is not cut by an abort: the service may create the upload all the same, and only its answer names
+    // it. The abort waits for that answer (at most `timeout`) and aborts the upload it names.
     const { uploadId } = await withRetries(
-      () => scope.run(() => client.initMultipartUpload(name, { mime: request.contentType, headers: request.headers, timeout })),
+      () => client.initMultipartUpload(name, { mime: request.contentType, headers: request.headers, timeout }),
       policy,
       isTransient,
       stop.signal,
     );
+    if (stop.signal.aborted) {
+      await abandon(client, name, uploadId, timeout, policy, isTransient);
+      throw abortError();
+    }
+    const startedAt = Date.now();
     const done: Array<{ number: number; etag: string }> = [];
     const running = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
@@ -114,13 +121,27 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
 
     done.sort((a, b) => a.number - b.number);
     const size = loaded;
+    // Once Complete is sent the service may store the object whatever this process does, so an abort no longer
+    // cuts it: it waits for the answer (no retry after it) and the error says what became of the object.
     let etag: string;
     try {
-      etag = await scope.run(() => complete(client, name, uploadId, done, size, timeout, policy, isTransient));
+      etag = await complete(client, name, uploadId, done, size, timeout, policy, isTransient, stop.signal);
     } catch (error) {
+      if (!stop.signal.aborted) {
+        await abandon(client, name, uploadId, timeout, policy, isTransient);
+        throw error;
+      }
+      // No answer (a broken connection, a timeout): a HEAD tells whether the service completed it all the same.
+      const found = hasAnswer(error) ? undefined : await landed(client, name, done.length, size, startedAt, timeout);
+      if (found !== undefined) throw storedAnyway(found, "a HEAD found it");
       await abandon(client, name, uploadId, timeout, policy, isTransient);
-      throw error;
+      throw new StorageFailure(
+        "ABORTED",
+        `it was aborted while the service was completing the upload, and the service did not complete it (${describe(error)}): the upload was abandoned and nothing was stored`,
+        { cause: error, stored: false },
+      );
     }
+    if (stop.signal.aborted) throw storedAnyway(etag, "the service answered");
     return { etag, size };
   } finally {
     request.signal?.removeEventListener("abort", onAbort);
@@ -140,6 +161,7 @@ async function complete(
   timeout: number,
   policy: RetryPolicy,
   isTransient: (error: unknown) => boolean,
+  stop: AbortSignal,
 ): Promise<string> {
   return withRetries(
     async (attempt) => {
@@ -158,7 +180,45 @@ async function complete(
     },
     policy,
     isTransient,
+    // After an abort the answer in flight is awaited, but no attempt follows it.
+    stop,
   );
+}
+
+/** The ETag of `name` when a HEAD finds the object that Complete would have made (that many parts, that size, made since `since`). */
+async function landed(client: OSS, name: string, parts: number, size: number, since: number, timeout: number): Promise<string | undefined> {
+  try {
+    const head = await client.head(name, { timeout });
+    const headers = head.res.headers as Record<string, string | undefined>;
+    const etag = unquote(headers.etag ?? "");
+    const modified = Date.parse(headers["last-modified"] ?? "");
+    // Last-Modified has whole seconds.
+    const recent = Number.isFinite(modified) && modified >= Math.floor(since / 1000) * 1000;
+    return etag.endsWith(`-${parts}`) && Number(headers["content-length"]) === size && recent ? etag : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function storedAnyway(etag: string, how: string): StorageFailure {
+  return new StorageFailure(
+    "ABORTED",
+    `it was aborted while the service was completing the upload, too late to stop it: the object is stored (${how}), ETag ${etag}; delete it if it must not stay`,
+    { stored: true, etag },
+  );
+}
+
+/** Whether the service answered the request (with an error status), rather than the connection failing. */
+function hasAnswer(error: unknown): boolean {
+  const inner = error instanceof RetriesExhausted ? error.last : error;
+  const status = (inner as { status?: unknown } | null)?.status;
+  return typeof status === "number" && status > 0;
+}
+
+function describe(error: unknown): string {
+  const inner = error instanceof RetriesExhausted ? error.last : error;
+  const { code, status } = (inner ?? {}) as { code?: unknown; status?: unknown };
+  return [typeof code === "string" ? code : "no answer", typeof status === "number" && status > 0 ? `(${status})` : ""].join(" ").trim();
 }
 
 /** Aborts the upload so that its parts are dropped; best effort, since the failure being reported matters more. */
