@@ -147,6 +147,17 @@ describe("the S3 dialect against a server process", () => {
     });
   });
 
+  describe("a body framed two ways", () => {
+    it("answers a PUT that declares a Content-Length beside a chunked body with 411 MissingContentLength", async () => {
+      // The server's lenient parser lets both through; the chunks decide the body, so no length was declared.
+      const head = await signedHead(server.port, "PUT", `/${DEFAULT_BUCKET}/framed.txt`, { "content-length": "5", "transfer-encoding": "chunked" });
+      const answer = await rawExchange(server.port, head, "5\r\nhello\r\n0\r\n\r\n");
+      expect(answer.startsWith("HTTP/1.1 411")).toBe(true);
+      expect(xmlText(answer, "Code")).toBe("MissingContentLength");
+      await stillServes();
+    });
+  });
+
   describe("clients that leave", () => {
     it("keeps serving after a client leaves in the middle of a CompleteMultipartUpload document", async () => {
       const client = s3ClientFor(serverOf(server));

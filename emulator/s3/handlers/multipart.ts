@@ -8,7 +8,7 @@ import { evaluateConditions } from "../../conditions.ts";
 import { xmlTime } from "../../context.ts";
 import { crc64 } from "../../crc64.ts";
 import { commitParts } from "../../handlers/multipart.ts";
-import { contentTypeOf } from "../../headers.ts";
+import { contentTypeOf, etagOf } from "../../headers.ts";
 import { rangesOf } from "../../segments.ts";
 import { compareKeys } from "../../names.ts";
 import type { ObjectRecord } from "../../store.ts";
@@ -253,8 +253,4 @@ function partOf(ctx: S3Ctx): { upload: Upload; partNumber: number } {
   }
   const upload = ctx.em.uploads.get(ctx.bucket, ctx.key, ctx.query.get("uploadId") ?? "");
   return { upload, partNumber };
-}
-
-function etagOf(md5: Buffer): string {
-  return md5.toString("hex").toUpperCase();
 }

@@ -8,7 +8,7 @@ import { concatenateFiles, removeQuietly } from "../../body.ts";
 import { evaluateConditions, evaluateRange } from "../../conditions.ts";
 import { xmlTime } from "../../context.ts";
 import { errors } from "../../errors.ts";
-import { contentTypeOf, sendableValue } from "../../headers.ts";
+import { contentTypeOf, etagOf, sendableValue } from "../../headers.ts";
 import { openSegments, readSegments, streamSegments, type OpenSegments } from "../../segments.ts";
 import { checkObjectName } from "../../names.ts";
 import type { ObjectRecord } from "../../store.ts";
@@ -37,7 +37,7 @@ export async function putObject(ctx: S3Ctx): Promise<void> {
   const record: ObjectRecord = {
     key,
     size: received.size,
-    etag: received.md5.toString("hex").toUpperCase(),
+    etag: etagOf(received.md5),
     lastModified: Date.now(),
     type: "Normal",
     ...base,
