@@ -2,7 +2,7 @@
 import { copyFile, truncate } from "node:fs/promises";
 import type { OutgoingHttpHeaders } from "node:http";
 import { pipeline } from "node:stream/promises";
-import { restoreStateOf } from "../../archive.ts";
+import { restoreHeaderOf, restoreStateOf } from "../../archive.ts";
 import { headerValue } from "../../auth-v1.ts";
 import { concatenateFiles, removeQuietly } from "../../body.ts";
 import { evaluateConditions, evaluateRange } from "../../conditions.ts";
@@ -248,6 +248,9 @@ function objectHeaders(ctx: S3Ctx, record: ObjectRecord): OutgoingHttpHeaders {
     "Accept-Ranges": "bytes",
   };
   if (record.storageClass !== "Standard") headers["x-amz-storage-class"] = s3StorageClass(record.storageClass);
+  // The OSS side's x-oss-restore value is already in S3's form (ongoing-request, expiry-date).
+  const restore = restoreHeaderOf(record);
+  if (restore !== undefined) headers["x-amz-restore"] = restore;
   // The OSS side's own headers (its encryption ones) are answered in S3's names.
   for (const [name, value] of Object.entries(record.headers)) if (!name.startsWith("x-oss-")) headers[name] = value;
   Object.assign(headers, s3EncryptionHeaders(record.headers));
