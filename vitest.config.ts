@@ -4,7 +4,8 @@ import { sourceCondition } from "./test/package/paths.ts";
 // Under this export condition "jit-elements" is this repository's sources (index.ts, …), not the build in dist/
 // (package.json exports): tests, element code in fixtures and the child processes they start all share the very
 // classes the tests import, and no test needs a build made by hand.
-const conditions = [sourceCondition, "module", "node", "development|production"];
+// Not "module": packages such as @aws-sdk/checksums point it at bundler-only builds that Node cannot load.
+const conditions = [sourceCondition, "node", "development|production"];
 
 export default defineConfig({
   resolve: { conditions },

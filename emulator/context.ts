@@ -1,5 +1,6 @@
 // One request as the handlers see it, and the ways to answer it.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AuthConfig, Principal, Target } from "./auth.ts";
 import { errorXml, errors, OssError } from "./errors.ts";
 import type { Faults } from "./faults.ts";
@@ -80,7 +81,7 @@ export function sendEmpty(ctx: Pick<Ctx, "res">, status: number, headers: Outgoi
 // Reading a large body only to refuse it wastes the client's time and ours: past this, an error closes the
 // connection instead of draining the rest. Below it, the rest is read and dropped, so that a client still
 // sending sees the answer rather than a reset connection.
-const DRAIN_LIMIT = 8 * 1024 * 1024;
+export const DRAIN_LIMIT = 8 * 1024 * 1024;
 
 /** Answers with the service's error XML, also base64-encoded in `x-oss-err` for HEAD and streamed reads. */
 export function sendError(
@@ -124,7 +125,7 @@ export function sendError(
 
 // Reads and drops the rest of a body, up to DRAIN_LIMIT bytes; a longer one (chunked, so of no declared
 // length) has its connection closed.
-function drain(req: IncomingMessage): void {
+export function drain(req: IncomingMessage): void {
   let dropped = 0;
   req.on("data", (chunk: Buffer) => {
     dropped += chunk.length;
@@ -148,3 +149,19 @@ export function xmlTime(ms: number): string {
 
 /** Owner of everything in the emulator, as the service writes owners. */
 export const OWNER = { ID: "1000000000000000", DisplayName: "1000000000000000" };
+
+/** Waits `ms` (a delay fault), or less if the connection closes first; true when the client is still there. */
+export async function waitUnlessGone(res: ServerResponse, ms: number): Promise<boolean> {
+  if (res.closed || res.destroyed) return false;
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once("close", onClose);
+  try {
+    await sleep(ms, undefined, { signal: gone.signal });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    res.off("close", onClose);
+  }
+}

@@ -52,7 +52,7 @@ export function encryptionHeadersOf(stored: Record<string, string>): Record<stri
 const NOT_IN_HEADER = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /** A header value kept to be sent back later; 400 InvalidArgument when it could not be sent back. */
-function sendableValue(name: string, value: string | string[] | undefined): string {
+export function sendableValue(name: string, value: string | string[] | undefined): string {
   const text = headerValue(value);
   if (NOT_IN_HEADER.test(text)) throw errors.invalidArgument(`The value of ${name} contains characters a header may not carry.`, name, "");
   return text;

@@ -17,6 +17,7 @@ import { Uploads } from "./uploads.ts";
 export type { FaultOptions, FaultRule, FaultStats } from "./faults.ts";
 export type { ConnectionLimits } from "./connections.ts";
 export type { CorsRule } from "./store.ts";
+export { DEFAULT_S3_REGION } from "./s3/region.ts";
 
 // How long stop() waits for handlers still running after their connections were closed.
 const STOP_GRACE_MS = 5000;

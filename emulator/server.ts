@@ -2,11 +2,10 @@
 // name the operation, inject faults, check the bucket and the caller's rights, then the operation's handler.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import { resolveTargets, parseRequestUrl } from "./addressing.ts";
 import { authenticate, type AuthConfig } from "./auth.ts";
 import type { ConnectionGuard, ResolvedLimits } from "./connections.ts";
-import { Query, sendEmpty, sendError, type Ctx, type EmulatorState } from "./context.ts";
+import { Query, sendEmpty, sendError, waitUnlessGone, type Ctx, type EmulatorState } from "./context.ts";
 import { corsHeaders, preflight, rulesFor } from "./cors.ts";
 import { anonymousDecision, policyResource } from "./policy.ts";
 import { errors } from "./errors.ts";
@@ -18,6 +17,7 @@ import * as post from "./handlers/post.ts";
 import { handleSubresource, SUBRESOURCE_OPERATIONS } from "./handlers/subresources.ts";
 import { checkObjectName, isBucketName } from "./names.ts";
 import { isObjectOperation, operationOf, READ_OPERATIONS, SELF_AUTHENTICATING, WRITE_OPERATIONS } from "./routes.ts";
+import { handleS3, isS3Request } from "./s3/server.ts";
 import type { BucketRecord, ObjectRecord } from "./store.ts";
 
 type Handler = (ctx: Ctx) => Promise<void>;
@@ -92,7 +92,8 @@ export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: Res
       // A response written to a connection that broke emits an error nobody waits for: the socket is gone, and
       // there is nothing left to do about it. Without a listener it would end the process.
       res.on("error", ignore);
-      const handling = handle(req, res, em, auth).catch((error: unknown) => {
+      const answer = isS3Request(req.headers, req.url ?? "/") ? handleS3(req, res, em, auth) : handle(req, res, em, auth);
+      const handling = answer.catch((error: unknown) => {
         console.error("oss-emulator: a request failed after its answer was sent:", error);
         res.destroy();
       });
@@ -198,22 +199,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorSta
     await handler(ctx);
   } catch (error) {
     sendError(res, req, error, requestId, hostId);
-  }
-}
-
-// Waits `ms`, or less if the connection closes first; true when the client is still there.
-async function waitUnlessGone(res: ServerResponse, ms: number): Promise<boolean> {
-  if (res.closed || res.destroyed) return false;
-  const gone = new AbortController();
-  const onClose = () => gone.abort();
-  res.once("close", onClose);
-  try {
-    await sleep(ms, undefined, { signal: gone.signal });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    res.off("close", onClose);
   }
 }
 

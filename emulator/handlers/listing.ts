@@ -109,8 +109,8 @@ interface Page {
 }
 
 // Keys after `after` with `prefix`, keys sharing a part up to `delimiter` rolled into one common prefix, at most
-// `max` entries (keys and prefixes together).
-function listPage(ctx: Ctx, prefix: string, after: string, delimiter: string, max: number): Page {
+// `max` entries (keys and prefixes together). Shared with the S3 dialect's listings.
+export function listPage(ctx: Pick<Ctx, "em" | "bucket">, prefix: string, after: string, delimiter: string, max: number): Page {
   const page: Page = { objects: [], prefixes: [], truncated: false, last: "" };
   let count = 0;
   for (const record of ctx.em.store.list(ctx.bucket, prefix, after === "" ? undefined : after)) {

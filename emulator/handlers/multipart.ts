@@ -22,7 +22,7 @@ import {
 } from "../headers.ts";
 import { compareKeys } from "../names.ts";
 import type { ObjectRecord } from "../store.ts";
-import type { PartRecord } from "../uploads.ts";
+import type { PartRecord, Upload } from "../uploads.ts";
 import { childrenOf, textOf } from "../xml.ts";
 import { maxOf } from "./listing.ts";
 import { contentLengthOf, copySourceOf, encodingOf, MAX_PUT_SIZE, readXmlBody, sourceRecord } from "./objects.ts";
@@ -155,48 +155,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       parts.push(part);
     }
     for (const part of parts.slice(0, -1)) if (part.size < MIN_PART_SIZE) throw errors.entityTooSmall();
-    // The parts become the object's files by hard links: nothing is copied, and until the record is journaled
-    // the links are files no record names (swept at the next start), so the object appears whole or not at all.
-    const segments: Array<{ file: string; size: number }> = [];
-    const linked: string[] = [];
-    try {
-      for (const part of parts) {
-        const { file, path } = em.store.newDataFile(bucket, key);
-        await link(em.uploads.partPath(upload, part), path);
-        linked.push(path);
-        segments.push({ file, size: part.size });
-      }
-    } catch (error) {
-      for (const path of linked) await removeQuietly(path);
-      throw error;
-    }
-    const size = segments.reduce((total, s) => total + s.size, 0);
-    // The service's multipart ETag: the MD5 of the parts' binary MD5s, then "-" and the number of parts.
-    const digest = createHash("md5");
-    for (const part of parts) digest.update(Buffer.from(part.etag, "hex"));
-    const record: ObjectRecord = {
-      key,
-      size,
-      etag: `${etagOf(digest.digest())}-${parts.length}`,
-      lastModified: Date.now(),
-      type: "Multipart",
-      contentType: upload.record.contentType,
-      headers: upload.record.headers,
-      meta: upload.record.meta,
-      acl: upload.record.acl,
-      tags: upload.record.tags,
-      storageClass: upload.record.storageClass,
-      file: "",
-      segments,
-      ...withCrc(composedCrc(parts)),
-    };
-    try {
-      await em.store.mutate(bucket, key, async () => record);
-    } catch (error) {
-      for (const path of linked) await removeQuietly(path);
-      throw error;
-    }
-    result = record;
+    result = await commitParts(em, upload, parts);
     return true;
   });
   const encode = encodingOf(ctx);
@@ -218,6 +177,56 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       ...(result!.crc64 !== undefined ? { "x-oss-hash-crc64ecma": result!.crc64 } : {}),
     },
   );
+}
+
+/**
+ * Makes `parts` (checked, in order) the object of `upload`'s key, linked rather than copied, and commits it;
+ * shared with the S3 dialect's CompleteMultipartUpload. Nothing is left behind when it fails.
+ */
+export async function commitParts(em: Ctx["em"], upload: Upload, parts: PartRecord[]): Promise<ObjectRecord> {
+  const { bucket, key } = upload.record;
+  // The parts become the object's files by hard links: nothing is copied, and until the record is journaled
+  // the links are files no record names (swept at the next start), so the object appears whole or not at all.
+  const segments: Array<{ file: string; size: number }> = [];
+  const linked: string[] = [];
+  try {
+    for (const part of parts) {
+      const { file, path } = em.store.newDataFile(bucket, key);
+      await link(em.uploads.partPath(upload, part), path);
+      linked.push(path);
+      segments.push({ file, size: part.size });
+    }
+  } catch (error) {
+    for (const path of linked) await removeQuietly(path);
+    throw error;
+  }
+  const size = segments.reduce((total, s) => total + s.size, 0);
+  // The service's multipart ETag: the MD5 of the parts' binary MD5s, then "-" and the number of parts.
+  const digest = createHash("md5");
+  for (const part of parts) digest.update(Buffer.from(part.etag, "hex"));
+  const record: ObjectRecord = {
+    key,
+    size,
+    etag: `${etagOf(digest.digest())}-${parts.length}`,
+    lastModified: Date.now(),
+    type: "Multipart",
+    contentType: upload.record.contentType,
+    headers: upload.record.headers,
+    meta: upload.record.meta,
+    acl: upload.record.acl,
+    tags: upload.record.tags,
+    storageClass: upload.record.storageClass,
+    file: "",
+    segments,
+    ...withCrc(composedCrc(parts)),
+  };
+  try {
+    await em.store.mutate(bucket, key, async () => record);
+  } catch (error) {
+    for (const path of linked) await removeQuietly(path);
+    throw error;
+  }
+  return record;
 }
 
 function withCrc(crc: string | undefined): { crc64?: string } {
