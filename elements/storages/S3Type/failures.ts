@@ -67,8 +67,12 @@ export function describeSdkFailure(error: unknown, where: FailureContext): Failu
   const requestId = typeof rawId === "string" && rawId !== "" ? rawId : undefined;
   const message = typeof fields.message === "string" ? fields.message.split("\n")[0]!.trim() : "";
 
-  if (TIMEOUT_NAMES.has(name)) return { code: "TIMEOUT", explanation: `no answer from ${where.endpoint} within ${where.timeout} ms (raise timeout, or lower partSize for uploads)` };
-  if (NETWORK_NAMES.has(name) || (code !== undefined && NETWORK_CODES.has(code))) {
+  // The SDK's handler renames a reset or a broken pipe "TimeoutError"; its code still says what happened.
+  const broken = code !== undefined && NETWORK_CODES.has(code) && code !== "ETIMEDOUT";
+  if (TIMEOUT_NAMES.has(name) && !broken) {
+    return { code: "TIMEOUT", explanation: `no answer from ${where.endpoint} within ${where.timeout} ms (raise timeout, or lower partSize for uploads)` };
+  }
+  if (NETWORK_NAMES.has(name) || broken) {
     return { code: "NETWORK_ERROR", explanation: `the connection to ${where.endpoint} failed${message === "" ? "" : ` (${message})`}` };
   }
   if (status === undefined) return undefined;
