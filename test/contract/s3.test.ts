@@ -30,6 +30,13 @@ interface S3Server {
 /** What sets every S3 service apart from OSS: multipart ETags, and lower-case hex ETags. */
 const S3_TRAITS: StorageTraits = { partEtags: { partSize: 102_400 }, etagCase: "lower" };
 
+/** For a server that checks signatures (our S3 dialect, a real service): the env of a wrong secret and of an unknown key. */
+const CHECKED_CREDENTIALS: StorageTraits["credentials"] = {
+  wrongSecret: { S3_ACCESS_KEY_SECRET: "not-the-right-secret" },
+  unknownKeyId: { S3_ACCESS_KEY_ID: "AKIANOSUCHKEY0000000" },
+  secretField: "accessKeySecret",
+};
+
 /** What s3rver 3.7.1 does not implement (read in its lib/), so that those behaviours are proven on our own S3 server only. */
 const S3RVER_GAPS: StorageTraits["serverGaps"] = {
   signatures: "lib/middleware/authentication.js: 'Signature version 4 calculation is unimplemented'; any secret passes",
@@ -52,6 +59,8 @@ const servers: S3Server[] = [
     // s3rver checks the key id but no secret, so credentials are proven on our S3 dialect only.
     traits: { ...S3_TRAITS, serverGaps: S3RVER_GAPS },
   },
+  // The local server's S3 dialect joins here, as one more entry: its start() returns the env above for a server
+  // of startOssEmulator(), and its traits are { ...S3_TRAITS, credentials: CHECKED_CREDENTIALS }, no gaps.
 ];
 
 /** The fixture app's instances of each Type: `element` with the Type's defaults, `<element>Tuned` with small parts. */
@@ -100,11 +109,7 @@ describe.skipIf(!S3_TEST_ENDPOINT || !S3_TEST_BUCKET || !S3_TEST_ACCESS_KEY_ID |
       {
         ...S3_TRAITS,
         partEtags: { partSize: 5 * 1024 * 1024 },
-        credentials: {
-          wrongSecret: { S3_ACCESS_KEY_SECRET: "not-the-right-secret" },
-          unknownKeyId: { S3_ACCESS_KEY_ID: "AKIANOSUCHKEY0000000" },
-          secretField: "accessKeySecret",
-        },
+        credentials: CHECKED_CREDENTIALS,
       },
       async () => ({ env }),
       `${realElement!}Parts5`,
