@@ -42,6 +42,7 @@ const S3RVER_GAPS: StorageTraits["serverGaps"] = {
   signatures: "lib/middleware/authentication.js: 'Signature version 4 calculation is unimplemented'; any secret passes",
   listOrder: "lib/stores/filesystem.js walks its folders ('a/b' before 'a b') and pages from the last name, skipping what sorts before it",
   copySource: { characters: "+?=&#$,;:@", reason: "lib/controllers/object.js reads x-amz-copy-source with decodeURI, which leaves %2B, %3F, %26, … encoded" },
+  atomicWrites: "lib/stores/filesystem.js writes an object and then, apart, its metadata files: racing uploads mix one's bytes with another's facts",
   multipartEtags: "lib/controllers/object.js gives a multipart object the MD5 of its bytes' MD5s without -<parts>",
   segmentBytes: { bytes: 233, reason: "each name part is a file name plus '._S3rver_metadata.json'; a longer one crashes the server (ENAMETOOLONG)" },
 };
