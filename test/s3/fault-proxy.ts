@@ -3,8 +3,8 @@
 import { createServer, request as forward, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** What to do with one request: pass it on, answer 503 SlowDown, or reset the connection. */
-export type Fault = "pass" | "slow-down" | "reset";
+/** What to do with one request: pass it on, answer 503 SlowDown, reset the connection, or cut the answer's body. */
+export type Fault = "pass" | "slow-down" | "reset" | { cutAfter: number };
 
 export interface FaultProxy {
   endpoint: string;
@@ -47,7 +47,19 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
+        if (typeof fault !== "object") return void answer.pipe(response);
+        // Send the first `cutAfter` bytes of the body, then break the connection, as a flaky network does.
+        let sent = 0;
+        answer.on("data", (chunk: Buffer) => {
+          const room = fault.cutAfter - sent;
+          if (room > 0) response.write(chunk.subarray(0, room));
+          sent += chunk.length;
+          if (sent >= fault.cutAfter) {
+            answer.destroy();
+            response.socket?.resetAndDestroy();
+          }
+        });
+        answer.once("end", () => response.end());
       },
     );
     outgoing.once("error", () => response.destroy());
