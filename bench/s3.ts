@@ -53,13 +53,13 @@ const run: Benchmark = async () => {
       const tenAtOnce = (action: (i: number) => Promise<unknown>) => Promise.all(Array.from({ length: 10 }, (_, i) => action(i)));
 
       figures.push(
-        await compare("S3: 4 KiB PUT, 10 in flight (uploadByFile vs S3Client PutObject), per batch", 60, async (element) => {
+        await compare("S3: 4 KiB PUT, 10 in flight (uploadByFile vs S3Client PutObject), per batch", 100, async (element) => {
           if (element) await tenAtOnce((i) => storage.uploadByFile(`bench/small-${i}`, small));
           else await tenAtOnce((i) => raw.send(new PutObjectCommand({ Bucket: server.bucket, Key: `bench/small-${i}`, Body: small })));
         }),
       );
       figures.push(
-        await compare("S3: 4 KiB GET, 10 in flight (download vs S3Client GetObject), per batch", 60, async (element) => {
+        await compare("S3: 4 KiB GET, 10 in flight (download vs S3Client GetObject), per batch", 100, async (element) => {
           if (element) await tenAtOnce((i) => storage.download(`bench/small-${i}`));
           else await tenAtOnce(async (i) => (await raw.send(new GetObjectCommand({ Bucket: server.bucket, Key: `bench/small-${i}` }))).Body!.transformToByteArray());
         }),

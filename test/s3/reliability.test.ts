@@ -2,11 +2,14 @@
 // times, and the SDK sends nothing of its own on top; a refusal names what to check. Against s3rver, behind a proxy
 // that fails the requests each test picks and counts what reaches it.
 import { fileURLToPath } from "node:url";
+import { inspect } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadApp, NO_SUCH_KEY, StorageError, type App, type Storage } from "../../index.ts";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.ts";
 import { startS3rver, type RunningS3rver } from "./s3rver.ts";
 
+/** The secret of the unknown key: it must show in no error. */
+const UNKNOWN_KEYS_SECRET = "secret-of-the-unknown-key";
 const reliabilityApp = fileURLToPath(new URL("../fixtures/s3-apps/reliability/", import.meta.url));
 
 describe("retries of the S3 Types", () => {
@@ -171,7 +174,7 @@ describe("refusals of the S3 Types", () => {
 
   beforeAll(async () => {
     server = await startS3rver();
-    app = await loadApp(reliabilityApp, { env: { S3_ENDPOINT: server.endpoint, S3_BUCKET: server.bucket, S3_ACCESS_KEY_ID: "AKIANOSUCHKEY", S3_ACCESS_KEY_SECRET: "whatever" } });
+    app = await loadApp(reliabilityApp, { env: { S3_ENDPOINT: server.endpoint, S3_BUCKET: server.bucket, S3_ACCESS_KEY_ID: "AKIANOSUCHKEY", S3_ACCESS_KEY_SECRET: UNKNOWN_KEYS_SECRET } });
   });
 
   afterAll(async () => {
@@ -186,6 +189,9 @@ describe("refusals of the S3 Types", () => {
     );
     expect(error).toMatchObject({ code: "InvalidAccessKeyId", status: 403, attempts: 1 });
     expect(error?.message).toContain("check accessKeyId");
+    for (const shown of [error?.message, JSON.stringify(error), inspect(error, { depth: 10 }), inspect(error?.cause, { depth: 10 }), error?.stack]) {
+      expect(shown).not.toContain(UNKNOWN_KEYS_SECRET);
+    }
     expect(await app.getElement("storages.Patient").exists("x.txt").catch((e: StorageError) => e.code)).toBe("InvalidAccessKeyId");
   });
 
