@@ -5,6 +5,7 @@ import { inspect } from "node:util";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ElementError, loadApp, S3Storage, Storage, type App } from "../../index.ts";
+import { startS3rver, type RunningS3rver } from "./s3rver.ts";
 
 const referenceApp = fileURLToPath(new URL("../fixtures/s3-apps/reference/", import.meta.url));
 const invalidApp = fileURLToPath(new URL("../fixtures/s3-apps/invalid/", import.meta.url));
@@ -116,5 +117,41 @@ describe("S3 configs the Types cannot use", () => {
       ]),
     );
     expect(inspect(error, { depth: 10 })).not.toContain(SECRET);
+  });
+});
+
+describe("upload results of the S3 Types", () => {
+  let server: RunningS3rver;
+  let app: App;
+  beforeAll(async () => {
+    server = await startS3rver();
+    app = await loadApp(fileURLToPath(new URL("../fixtures/s3-apps/reliability/", import.meta.url)), {
+      env: { S3_ENDPOINT: server.endpoint, S3_BUCKET: server.bucket, S3_ACCESS_KEY_ID: server.accessKeyId, S3_ACCESS_KEY_SECRET: server.accessKeySecret },
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await server?.stop();
+  });
+
+  it("give the object's path-style address on a local endPoint", async () => {
+    const result = await app.getElement("storages.Bulk").uploadByFile("img/logo 1.png", Buffer.from("png"), "image/png");
+    expect(result.url).toBe(`${server.endpoint}/${server.bucket}/img/logo%201.png`);
+    expect((await fetch(await app.getElement("storages.Bulk").getSignUrl("img/logo 1.png", "image/png"))).status).toBe(200);
+  });
+
+  it("give the publicBaseUrl's address when one is set", async () => {
+    const result = await app.getElement("storages.Cdn").uploadByFile("img/logo 1.png", Buffer.from("png"), "image/png");
+    expect(result.url).toBe("https://cdn.example.com/files/img/logo%201.png");
+  });
+
+  it("make the client on first use, release it on close, and make a new one when used again", async () => {
+    const storage = app.getElement("storages.Bulk") as S3Storage;
+    const first = await storage.client();
+    expect(await storage.client()).toBe(first);
+    await storage.close();
+    await storage.uploadByFile("after-close.txt", Buffer.from("again"));
+    expect(await storage.client()).not.toBe(first);
+    expect((await storage.download("after-close.txt")).toString()).toBe("again");
   });
 });
