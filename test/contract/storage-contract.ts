@@ -379,7 +379,7 @@ export function storageContract(target: StorageTarget): void {
     it("leaves one whole version when uploads of one name race, its facts matching its bytes", async () => {
       const versions = Array.from({ length: 10 }, (_, i) => noise(50_000 + i * 1000, 40 + i));
       await Promise.all(versions.map((data, i) => (i % 2 === 0 ? storage.uploadByFile(name("raced.bin"), data) : storage.upload(name("raced.bin"), Readable.from([data])))));
-      // A server that writes in place mixes racing bodies: every upload still succeeds, and the next one is whole.
+      // A server whose writes are not atomic mixes racing uploads: every one still succeeds, and the next one is whole.
       if (traits.serverGaps?.atomicWrites !== undefined) await storage.uploadByFile(name("raced.bin"), versions[3]!);
       const stored = await storage.download(name("raced.bin"));
       expect(versions.some((data) => data.equals(stored))).toBe(true);
