@@ -30,3 +30,4 @@ export {
 } from "./elements/storages/Meta/index.ts";
 export { default as OssStorage, type OssConfig } from "./elements/storages/OssType/index.ts";
 export { default as DiskStorage, type DiskConfig, type DiskServer, type ServeOptions } from "./elements/storages/DiskType/index.ts";
+export { default as S3Storage, type S3Config, type S3Target } from "./elements/storages/S3Type/index.ts";

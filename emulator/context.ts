@@ -21,6 +21,8 @@ export interface EmulatorState {
   ownHosts: Set<string>;
   /** How long a RestoreObject takes before the object can be read (ms). */
   restoreDelayMs: number;
+  /** The smallest part but the last an S3 client may complete a multipart upload with (bytes). */
+  s3MinPartSize: number;
   /** The keys accepted, for forms that carry their own signature (PostObject). */
   auth: AuthConfig;
   /** Requests being handled: stopping waits for them before it closes the store and removes files. */

@@ -69,6 +69,11 @@ export interface OssEmulatorOptions extends ConnectionLimits {
   cors?: boolean | CorsRule[];
   /** How long RestoreObject takes before an archived object can be read (ms; default 1 000, so tests run fast). */
   restoreDelayMs?: number;
+  /**
+   * The smallest part but the last of an S3 multipart upload (bytes; default 5 MiB, S3's minimum), so that tests
+   * can go in small parts as OSS clients may (whose minimum, 100 KB, the OSS side keeps).
+   */
+  s3MinPartSize?: number;
   /** The clock lifecycle rules are applied on (ms since the epoch; default Date.now), so that tests can move it. */
   clock?: () => number;
   /** How often lifecycle rules are applied in the background (ms; default 60 000; 0: only by applyLifecycle()). */
@@ -125,6 +130,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     cors: options.cors ?? true,
     ownHosts: new Set(["localhost", "127.0.0.1", "::1", host.toLowerCase()]),
     restoreDelayMs: options.restoreDelayMs ?? 1000,
+    s3MinPartSize: options.s3MinPartSize ?? 5 * 1024 * 1024,
     auth: { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) },
     inFlight: new Set(),
   };

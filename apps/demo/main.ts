@@ -26,6 +26,8 @@ if (realOss) {
 } else {
   emulator = await startOssEmulator();
   env.OSS_ENDPOINT = emulator.endpoint;
+  // The same server speaks S3, for a storage switched to one of the S3 Types (unless S3_ENDPOINT says where else).
+  env.S3_ENDPOINT ??= emulator.endpoint;
   console.log(`Talking to the local OSS server at ${emulator.endpoint}, bucket ${emulator.bucket} (set OSS_* to use Aliyun OSS).`);
 }
 

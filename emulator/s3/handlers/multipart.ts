@@ -20,7 +20,6 @@ import { aclOf, copyConditions, taggingOf, copySourceOf, readXmlBody, receiveBod
 import { sourceRecord } from "./objects.ts";
 
 // Every part but the last must be at least 5 MiB, as S3 requires.
-const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PART_NUMBER = 10000;
 
 export async function createMultipartUpload(ctx: S3Ctx): Promise<void> {
@@ -123,7 +122,7 @@ export async function completeMultipartUpload(ctx: S3Ctx): Promise<void> {
       if (!part || part.etag !== etag) throw s3Errors.invalidPart();
       parts.push(part);
     }
-    for (const part of parts.slice(0, -1)) if (part.size < MIN_PART_SIZE) throw s3Errors.entityTooSmall();
+    for (const part of parts.slice(0, -1)) if (part.size < em.s3MinPartSize) throw s3Errors.entityTooSmall();
     // Linked into the object as the OSS side's Complete does (no second copy of the parts), with the CRC-64
     // composed from the parts' so that OSS clients reading the object verify it.
     result = await commitParts(em, upload, parts);
