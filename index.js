@@ -5,4 +5,4 @@ import { ensureTypeScript } from "./runtime/typescript-support.js";
 await ensureTypeScript();
 const runtime = await import("./index.ts");
 
-export const { loadApp, App, Element, ElementError, REDACTED, Storage, StorageError, StorageFailure, NO_SUCH_KEY, OssStorage, DiskStorage } = runtime;
+export const { loadApp, App, Element, ElementError, REDACTED, Storage, StorageError, StorageFailure, NO_SUCH_KEY, OssStorage, DiskStorage, Service, NormalService, StorageSvc, FALLBACK_STORAGE } = runtime;

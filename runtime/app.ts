@@ -37,6 +37,8 @@ export interface Blueprint {
 }
 
 type Category<Name extends string> = Name extends `${infer C}.${string}` ? C : never;
+/** A nested name (`storages.services.StorageSvc`) may belong to another family than its first segment says. */
+type ByCategory<Name extends string> = Name extends `${string}.${string}.${string}` ? object : CategoryMap[Category<Name> & keyof CategoryMap];
 
 /** A loaded app. Made by `loadApp`. */
 export class App {
@@ -110,7 +112,7 @@ export class App {
 
   /** The instance element `fullName`, made on first use and the same object after. */
   getElement<Name extends keyof ElementMap & string>(fullName: Name): ElementMap[Name];
-  getElement<Name extends `${keyof CategoryMap & string}.${string}`>(fullName: Name): CategoryMap[Category<Name> & keyof CategoryMap];
+  getElement<Name extends `${keyof CategoryMap & string}.${string}`>(fullName: Name): ByCategory<Name>;
   getElement(fullName: string): object;
   getElement(fullName: string): object {
     const made = this.#instances.get(fullName);
