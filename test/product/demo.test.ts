@@ -30,6 +30,8 @@ describe("npm start (the demo)", () => {
       "listed",
       "SHA-256 identical",
       "storages.Archive (a custom Type on storages.OssType) archived",
+      "StorageSvc stored",
+      "its preview link answered 200",
       "NoSuchKey (404)",
       "deleted the",
     ]) {
