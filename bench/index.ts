@@ -6,6 +6,7 @@ const modules: Array<[string, () => Promise<{ default: Benchmark }>]> = [
   ["emulator", () => import("./emulator.ts")],
   ["storage", () => import("./storage.ts")],
   ["disk", () => import("./disk.ts")],
+  ["svc", () => import("./svc.ts")],
 ];
 
 function ratioOf(figure: Figure): number {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ElementError, NO_SUCH_KEY } from "../../index.ts";
-import { expectFailure, openSvcApp, type SvcFixture } from "./helpers.ts";
+import { ElementError, loadApp, NO_SUCH_KEY } from "../../index.ts";
+import { renderElementMap } from "../../runtime/typegen.ts";
+import { expectFailure, openSvcApp, svcFixture, type SvcFixture } from "./helpers.ts";
 
 let fixture: SvcFixture | undefined;
 afterEach(async () => {
@@ -64,11 +65,30 @@ describe("StorageSvc routing", () => {
     const service = await expectFailure(fixture.svc.download("x.txt", "services.Notes"), ElementError, { code: "ELEMENT_KIND" });
     expect(service.message).toMatch(/"services.Notes" is not a storage: it is an instance of services.NormalType/);
     await expectFailure(fixture.svc.download("x.txt", "storages.DiskType"), ElementError, { code: "ELEMENT_KIND" });
+    // A storage name is a fullName, never a selector: it may come from a URL.
+    await expectFailure(fixture.svc.download("x.txt", ".storages.DiskType"), ElementError, { code: "ELEMENT_NOT_FOUND" });
+    await expectFailure(fixture.svc.download("x.txt", "storages.Files,storages.Cloud"), ElementError, { code: "ELEMENT_NOT_FOUND" });
   });
 
   it("answers NO_SUCH_KEY for a file that is not there, on every storage", async () => {
     fixture = await openSvcApp("routing", { oss: true });
     await expectFailure(fixture.svc.download("missing.txt"), Error, { code: NO_SUCH_KEY, element: "storages.Files" });
     await expectFailure(fixture.svc.getRecord("missing.txt", "storages.Cloud"), Error, { code: NO_SUCH_KEY, element: "storages.Cloud" });
+  });
+});
+
+describe("StorageSvc as an element", () => {
+  it("is an official instance of services.NormalType, which typegen types by its own class", async () => {
+    fixture = await openSvcApp("routing");
+    const [info] = fixture.app.findElements("storages.services.StorageSvc");
+    expect(info).toMatchObject({ kind: "Instance", chain: ["storages.services.StorageSvc", "services.NormalType", "services.Meta"], layer: "official" });
+    expect(renderElementMap(fixture.app, `${svcFixture("routing")}element-map.d.ts`)).toContain(
+      '"storages.services.StorageSvc": InstanceType<typeof import("jit-elements/elements/storages/services/StorageSvc/index.ts").default>;',
+    );
+  });
+
+  it("refuses a storageSvc setting that is not what it expects, naming the field, when the app loads", async () => {
+    const error = await expectFailure(loadApp(svcFixture("bad-settings"), { env: { SVC_DISK_DIR: "/tmp/unused" } }), ElementError, { code: "SETTING_INVALID" });
+    expect(error.message).toContain('/settings/storageSvc/sweepEvery must be a positive whole number, not "hourly"');
   });
 });

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { posix } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ElementError } from "../../../../runtime/index.ts";
+import { ElementError, type ElementInfo } from "../../../../runtime/index.ts";
 import NormalService from "../../../services/NormalType/index.ts";
 import { NO_SUCH_KEY, Storage, StorageError, type ObjectInfo, type SignUrlOptions, type UploadSource } from "../../Meta/index.ts";
 import { isExpired, recordMeta, recordOf, type FileRecord } from "./records.ts";
@@ -69,6 +69,7 @@ export default class StorageSvc extends NormalService {
   #timer: NodeJS.Timeout | undefined;
   #lastSweep: Promise<Array<SweepResult | Error>> | undefined;
   readonly #thumbnailsInFlight = new Map<string, Promise<void>>();
+  #elements: Map<string, ElementInfo> | undefined;
 
   constructor(...args: ConstructorParameters<typeof NormalService>) {
     super(...args);
@@ -310,7 +311,7 @@ export default class StorageSvc extends NormalService {
     if (name === undefined || name === null) {
       const configured = this.app.settings.defaultElement?.defaultStorage;
       if (configured !== undefined) {
-        if (this.app.findElements(configured).length === 0) {
+        if (this.#info(configured) === undefined) {
           throw new ElementError("SETTING_INVALID", `${this.fullName}: app.json's settings.defaultElement.defaultStorage names "${configured}", but the app has no element of that name. ${has()}`, {
             element: configured,
             file,
@@ -318,7 +319,7 @@ export default class StorageSvc extends NormalService {
           });
         }
         name = configured;
-      } else if (this.app.findElements(FALLBACK_STORAGE).length > 0) {
+      } else if (this.#info(FALLBACK_STORAGE) !== undefined) {
         name = FALLBACK_STORAGE;
       } else {
         throw new ElementError(
@@ -329,7 +330,7 @@ export default class StorageSvc extends NormalService {
       }
     }
     if (typeof name !== "string") throw new ElementError("ELEMENT_NOT_FOUND", `${this.fullName}: storage must be a storage's fullName, e.g. "storages.MyOss", not ${JSON.stringify(name)}. ${has()}`, { element: this.fullName });
-    const [info] = this.app.findElements(name);
+    const info = this.#info(name);
     if (info === undefined) throw new ElementError("ELEMENT_NOT_FOUND", `${this.fullName}: the app has no storage "${name}". ${has()}`, { element: name });
     const what = info.kind === "Instance" ? `an instance of ${info.chain[1] ?? "?"} (${info.chain.join(" → ")})` : `a ${info.kind}`;
     if (info.kind !== "Instance" || info.chain[info.chain.length - 1] !== "storages.Meta") {
@@ -338,6 +339,12 @@ export default class StorageSvc extends NormalService {
     const instance = this.app.getElement(name);
     if (!(instance instanceof Storage)) throw new ElementError("ELEMENT_KIND", `${this.fullName}: "${name}" is not a storage: its class ${instance.constructor.name} does not extend Storage.`, { element: name, file: info.file });
     return instance;
+  }
+
+  /** The element named exactly `fullName` (not a selector: a storage name from a URL must not select several). */
+  #info(fullName: string): ElementInfo | undefined {
+    this.#elements ??= new Map(this.app.elements().map((e) => [e.fullName, e])); // an app's elements are fixed at load
+    return this.#elements.get(fullName);
   }
 
   #checkName(target: Storage, operation: string, file: unknown): void {
@@ -447,7 +454,7 @@ export default class StorageSvc extends NormalService {
     const tail = `/${name.split("/").map(encodeURIComponent).join("/")}`;
     if (!url.endsWith(tail)) return url;
     const base = url.slice(0, -tail.length);
-    if (!/\/preview$/.test(new URL(base).pathname)) return url;
+    if (!/^https?:\/\/[^/]+\/(.*\/)?preview$/.test(base)) return url;
     const routed = this.app.settings.defaultElement?.defaultStorage ?? FALLBACK_STORAGE;
     return `${base}?file=${encodeURIComponent(name)}${target.fullName === routed ? "" : `&storage=${encodeURIComponent(target.fullName)}`}`;
   }
