@@ -95,7 +95,7 @@ export default class StorageSvc extends NormalService {
     const fail = (explanation: string, code = "INVALID_ARGUMENT") => this.#error(target, "uploadByFile", file, code, explanation);
     if (md5 !== undefined && md5 !== null && (typeof md5 !== "string" || !/^[0-9a-fA-F]{32}$/.test(md5))) throw fail(`md5 must be 32 hexadecimal digits, not ${JSON.stringify(md5)}`);
     if (expires !== undefined && expires !== null && (!Number.isInteger(expires) || expires < 1)) {
-      throw fail(`expires must be a positive whole number of seconds, not ${JSON.stringify(expires) ?? String(expires)}`);
+      throw fail(`expires must be a positive whole number of seconds, not ${typeof expires === "number" ? String(expires) : JSON.stringify(expires)}`);
     }
     const claimed = typeof md5 === "string" ? md5.toLowerCase() : undefined;
     const type = typeof contentType === "string" && contentType !== "" ? contentType : contentTypeFor(file);
