@@ -31,3 +31,16 @@ export {
 export { default as OssStorage, type OssConfig } from "./elements/storages/OssType/index.ts";
 export { default as DiskStorage, type DiskConfig, type DiskServer, type ServeOptions } from "./elements/storages/DiskType/index.ts";
 export { default as S3Storage, type S3Config, type S3Target } from "./elements/storages/S3Type/index.ts";
+export { Service } from "./elements/services/Meta/index.ts";
+export { default as NormalService } from "./elements/services/NormalType/index.ts";
+export {
+  default as StorageSvc,
+  FALLBACK_STORAGE,
+  type FileRecord,
+  type FileRequest,
+  type FileResponse,
+  type ServiceSignUrlOptions,
+  type StorageSvcSettings,
+  type SweepOptions,
+  type SweepResult,
+} from "./elements/storages/services/StorageSvc/index.ts";

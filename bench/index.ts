@@ -7,6 +7,7 @@ const modules: Array<[string, () => Promise<{ default: Benchmark }>]> = [
   ["storage", () => import("./storage.ts")],
   ["disk", () => import("./disk.ts")],
   ["s3", () => import("./s3.ts")],
+  ["svc", () => import("./svc.ts")],
 ];
 
 function ratioOf(figure: Figure): number {

@@ -19,10 +19,28 @@ Commands:
   emulator [options]                   Start the local OSS server in the foreground (--help for its options).
 `;
 
-/** Runs the CLI with `argv` (without node and script); returns the exit code. */
-export async function runCli(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+/**
+ * A command that an element family adds to the CLI (the runtime knows no category: the package's bin passes them in).
+ * `progress` rewrites one status line on a terminal and is silent elsewhere.
+ */
+export interface CliCommand {
+  /** Its lines in the usage text, e.g. `  storage sweep <dir> …  What it does.` */
+  usage: string;
+  run(args: string[], out: (line: string) => void, err: (line: string) => void, progress: (line: string) => void): Promise<number>;
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. `commands` are the elements' own. */
+export async function runCli(
+  argv: string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+  commands: Readonly<Record<string, CliCommand>> = {},
+): Promise<number> {
   const [command, ...rest] = argv;
+  const usageText = usage + Object.values(commands).map((c) => `${c.usage}\n`).join("");
   try {
+    const extra = command === undefined ? undefined : Object.hasOwn(commands, command) ? commands[command] : undefined;
+    if (extra !== undefined) return await extra.run(rest, out, err, terminalProgress);
     switch (command) {
       case "check":
         return await check(rest, out);
@@ -41,10 +59,10 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
       case "help":
       case "--help":
       case "-h":
-        out(usage);
+        out(usageText);
         return command === undefined ? 1 : 0;
       default:
-        err(`Unknown command "${command}".\n\n${usage}`);
+        err(`Unknown command "${command}".\n\n${usageText}`);
         return 2;
     }
   } catch (error) {
@@ -53,7 +71,7 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
       return 1;
     }
     if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
-      err(`${error.message}\n\n${usage}`);
+      err(`${error.message}\n\n${usageText}`);
       return 2;
     }
     throw error;
@@ -111,6 +129,11 @@ async function scaffold(args: string[], out: (line: string) => void): Promise<nu
   for (const file of files) out(`created ${relative(process.cwd(), file) || file}`);
   if (kind === "Instance") out("Fill in its config, then run `jit-elements check`.");
   return 0;
+}
+
+/** One status line, rewritten in place on a terminal (stderr, so that stdout stays for results); silent elsewhere. */
+function terminalProgress(line: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
 }
 
 /** An ElementError as the CLI prints it: each problem on its own line, no stack. */

@@ -12,16 +12,31 @@ export interface ElementMap {}
 export interface CategoryMap {}
 
 /**
+ * fullName → class of the instances the official layer itself declares (`storages.services.StorageSvc`), which every
+ * app has: their modules add themselves here, so they are typed even where an app has no generated map.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface OfficialElementMap {}
+
+/**
  * The names getElement accepts: with a generated map, the app's instance names and no other (a misspelling, a
  * Type, a Meta or another app's element is a type error at the argument); without one, any name.
  */
 export type ElementName = [keyof ElementMap] extends [never] ? string : keyof ElementMap & string;
 
-/** What getElement gives for `Name`: its class from the map, else its category's base class, else `object`. */
+/**
+ * What getElement gives for `Name`: its class from the app's map or the official one, else its category's base
+ * class, else `object`. A nested name (`storages.services.StorageSvc`) may belong to another family than its first segment says, so only
+ * the map types it.
+ */
 export type ElementOf<Name extends string> = Name extends keyof ElementMap
   ? ElementMap[Name]
-  : Name extends `${infer Category}.${string}`
-    ? Category extends keyof CategoryMap
-      ? CategoryMap[Category]
-      : object
-    : object;
+  : Name extends keyof OfficialElementMap
+    ? OfficialElementMap[Name]
+    : Name extends `${string}.${string}.${string}`
+      ? object
+      : Name extends `${infer Category}.${string}`
+        ? Category extends keyof CategoryMap
+          ? CategoryMap[Category]
+          : object
+        : object;

@@ -7,4 +7,4 @@ export { REDACTED, type ConfigObject, type ConfigValue } from "./config.ts";
 export type { ElementKind, Declaration, FunctionDeclaration } from "./discovery.ts";
 export type { AppManifest, AppSettings, ParentReference } from "./layers.ts";
 
-export type { ElementMap, CategoryMap, ElementName, ElementOf } from "./element-map.ts";
+export type { ElementMap, CategoryMap, OfficialElementMap, ElementName, ElementOf } from "./element-map.ts";

@@ -23,6 +23,8 @@ const copied = [
   "runtime/**/*.d.ts",
   "emulator/**/*.js",
   "emulator/**/*.mjs",
+  // The package's command, at the top as in the sources (it loads cli.js beside it).
+  "bin.js",
   // Imported by typescript-support.js to learn whether the process loads TypeScript already: it must stay .ts.
   "runtime/typescript-probe.ts",
 ];

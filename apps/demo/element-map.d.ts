@@ -6,5 +6,6 @@ declare module "jit-elements" {
   interface ElementMap {
     "storages.Archive": InstanceType<typeof import("./storages/ArchiveType/index.ts").default>;
     "storages.MyOss": InstanceType<typeof import("../../elements/storages/OssType/index.ts").default>;
+    "storages.services.StorageSvc": InstanceType<typeof import("../../elements/storages/services/StorageSvc/index.ts").default>;
   }
 }

@@ -3,6 +3,8 @@
 // OSS_BUCKET set, the very same code runs against real Aliyun OSS.
 import { createHash, randomBytes } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -89,6 +91,20 @@ try {
   const report = await archive.uploadByFile(`${folder}report.txt`, Buffer.from("Quarterly report\n"), "text/plain");
   const archived = await archive.archive(report.name);
   step(`storages.Archive (a custom Type on storages.OssType) archived ${report.name} as ${archived}`);
+
+  // StorageSvc names no storage: it goes to app.json's settings.defaultElement.defaultStorage, records the file in
+  // its metadata (here: expiring in 10 minutes), and serves previews from any Node server.
+  const svc = app.getElement("storages.services.StorageSvc");
+  const server = createServer(svc.requestHandler());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const record = await svc.uploadByFile(`${folder}via-service.txt`, Buffer.from("Served by StorageSvc\n"), undefined, "text/plain", undefined, 600);
+    const preview = `http://127.0.0.1:${(server.address() as AddressInfo).port}/storages/services/StorageSvc/preview?file=${encodeURIComponent(record.name)}`;
+    const shown = await fetch(preview);
+    step(`StorageSvc stored ${record.name} in ${record.storeFullName}, expiring ${new Date(record.expires!).toISOString()}, and its preview link answered ${shown.status}: "${(await shown.text()).trim()}"`);
+  } finally {
+    server.close();
+  }
 
   try {
     await oss.download(`${folder}no-such-file.txt`);

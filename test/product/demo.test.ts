@@ -30,6 +30,8 @@ describe("npm start (the demo)", () => {
       "listed",
       "SHA-256 identical",
       "storages.Archive (a custom Type on storages.OssType) archived",
+      "StorageSvc stored",
+      "its preview link answered 200",
       "NoSuchKey (404)",
       "deleted the",
     ]) {
@@ -43,7 +45,7 @@ describe("npm start (the demo)", () => {
 
   it("is an app that `jit-elements check` finds sound with no variables set", async () => {
     const { stdout } = await run(process.execPath, ["runtime/bin.js", "check", "apps/demo"], { cwd: root, env: localEnv() });
-    expect(stdout).toMatch(/^ok: \d+ elements \(2 instances\) in apps\/demo, no problems\./);
+    expect(stdout).toMatch(/^ok: \d+ elements \(3 instances\) in apps\/demo, no problems\./);
   });
 
   it("keeps its generated element-map.d.ts in step with its elements", async () => {

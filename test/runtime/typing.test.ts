@@ -45,7 +45,7 @@ describe("a wrong element name under a generated map", () => {
     expect(failure, "tsc accepted the misspelt name").toBeDefined();
     // Line 5 is `export const storage = app.getElement("storages.MyOs");`: column 39 is the argument.
     expect(failure!.stdout.trim()).toBe(
-      `main.ts(5,39): error TS2345: Argument of type '"storages.MyOs"' is not assignable to parameter of type '"storages.Archive" | "storages.MyOss"'.`,
+      `main.ts(5,39): error TS2345: Argument of type '"storages.MyOs"' is not assignable to parameter of type '"storages.Archive" | "storages.MyOss" | "storages.services.StorageSvc"'.`,
     );
   });
 });
