@@ -32,7 +32,7 @@ const run: Benchmark = async () => {
 
     const figures: Figure[] = [];
     figures.push(
-      await compare("upload 64 × 1 MiB (uploadByFile vs fs.promises.writeFile)", 7, async (element) => {
+      await compare("DiskType upload 64 × 1 MiB (uploadByFile vs fs.promises.writeFile)", 7, async (element) => {
         for (let i = 0; i < small.length; i++) {
           if (element) await storage.uploadByFile(`small/${i}.bin`, small[i]!);
           else await writeFile(join(plainDir, `small-${i}.bin`), small[i]!);
@@ -40,7 +40,7 @@ const run: Benchmark = async () => {
       }, UPLOAD_BOUND),
     );
     figures.push(
-      await compare("download 64 × 1 MiB (download vs fs.promises.readFile)", 7, async (element) => {
+      await compare("DiskType download 64 × 1 MiB (download vs fs.promises.readFile)", 7, async (element) => {
         for (let i = 0; i < small.length; i++) {
           if (element) await storage.download(`small/${i}.bin`);
           else await readFile(join(plainDir, `small-${i}.bin`));
@@ -48,13 +48,13 @@ const run: Benchmark = async () => {
       }, DOWNLOAD_BOUND),
     );
     figures.push(
-      await compare("upload 256 MiB (uploadByFile vs fs.promises.writeFile)", 3, async (element) => {
+      await compare("DiskType upload 256 MiB (uploadByFile vs fs.promises.writeFile)", 3, async (element) => {
         if (element) await storage.uploadByFile("large.bin", large);
         else await writeFile(join(plainDir, "large.bin"), large);
       }, UPLOAD_BOUND),
     );
     figures.push(
-      await compare("download 256 MiB (download vs fs.promises.readFile)", 3, async (element) => {
+      await compare("DiskType download 256 MiB (download vs fs.promises.readFile)", 3, async (element) => {
         if (element) await storage.download("large.bin");
         else await readFile(join(plainDir, "large.bin"));
       }, DOWNLOAD_BOUND),
