@@ -2,7 +2,7 @@
 // that stops this upload's parts (and only this upload's) and leaves no object behind.
 import type { Readable } from "node:stream";
 import type OSS from "ali-oss";
-import { NO_SUCH_KEY, RequestScope, RetriesExhausted, StorageFailure, withRetries } from "../Meta/index.ts";
+import { NO_SUCH_KEY, RequestScope, RetriesExhausted, StorageFailure, sendParts, uploadAbortError, uploadStop, withRetries } from "../Meta/index.ts";
 import type { Part, RetryPolicy } from "../Meta/index.ts";
 
 export interface MultipartRequest {
@@ -27,23 +27,10 @@ export interface MultipartRequest {
 /** Uploads `parts` as one object; resolves with its ETag and size, or rejects after aborting the upload. */
 export async function uploadInParts(request: MultipartRequest): Promise<{ etag: string; size: number }> {
   const { client, name, timeout, policy, isTransient } = request;
-  // Stops everything of this upload: the caller's abort, or the first part that fails for good. Its requests in
-  // flight (parts whose bodies are already sent included) are destroyed through their scope; other uploads on the
-  // same client have scopes of their own.
-  const stop = new AbortController();
+  // Stops everything of this upload: the caller's abort, or the first part that fails for good (parts whose bodies
+  // are already sent included, through the scope).
   const scope = new RequestScope();
-  const onAbort = () => stop.abort(request.signal?.reason);
-  request.signal?.addEventListener("abort", onAbort, { once: true });
-  stop.signal.addEventListener(
-    "abort",
-    () => {
-      const reason = abortError();
-      scope.abort(reason);
-      request.source?.destroy(reason);
-    },
-    { once: true },
-  );
-  if (request.signal?.aborted === true) stop.abort(request.signal.reason);
+  const { stop, detach } = uploadStop(request.signal, scope, request.source);
 
   try {
     // Initiate is not cut by an abort: the service may create the upload all the same, and only its answer names
@@ -56,18 +43,13 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
     );
     if (stop.signal.aborted) {
       await abandon(client, name, uploadId, timeout, policy, isTransient);
-      throw abortError();
+      throw uploadAbortError();
     }
     const startedAt = Date.now();
-    const done: Array<{ number: number; etag: string }> = [];
-    const running = new Set<Promise<void>>();
-    let failure: { error: unknown } | undefined;
-    let loaded = 0;
-
     const send = (part: Part) =>
       withRetries(
         async () => {
-          if (stop.signal.aborted) throw abortError();
+          if (stop.signal.aborted) throw uploadAbortError();
           const body = part.open();
           try {
             const result = await scope.run(() => client.uploadPart(name, uploadId, part.number, body, 0, part.size, { timeout }));
@@ -81,46 +63,16 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
         stop.signal,
       );
 
+    let sent: { landed: Array<{ number: number; etag: string }>; loaded: number };
     try {
-      for await (const part of request.parts) {
-        if (stop.signal.aborted) break;
-        const task: Promise<void> = send(part)
-          .then(
-            (landed) => {
-              done.push(landed);
-              loaded += part.size;
-              try {
-                request.progress(loaded);
-              } catch (error) {
-                // A progress callback that throws fails the upload, as every other failure does.
-                failure ??= { error };
-                stop.abort(error);
-              }
-            },
-            (error: unknown) => {
-              failure ??= { error };
-              stop.abort(error);
-            },
-          )
-          .finally(() => part.release?.());
-        running.add(task);
-        void task.finally(() => running.delete(task));
-        while (running.size >= request.parallel) await Promise.race(running);
-      }
+      sent = await sendParts({ parts: request.parts, parallel: request.parallel, stop, progress: request.progress, send });
     } catch (error) {
-      // Reading the source failed (or was stopped): that is the upload's failure unless a part failed first.
-      failure ??= { error };
-      stop.abort(error);
-    }
-    await Promise.allSettled(running);
-    if (failure === undefined && stop.signal.aborted) failure = { error: abortError() };
-    if (failure !== undefined) {
       await abandon(client, name, uploadId, timeout, policy, isTransient);
-      throw failure.error;
+      throw error;
     }
-
+    const done = sent.landed;
     done.sort((a, b) => a.number - b.number);
-    const size = loaded;
+    const size = sent.loaded;
     // Once Complete is sent the service may store the object whatever this process does, so an abort no longer
     // cuts it: it waits for the answer (no retry after it) and the error says what became of the object.
     let etag: string;
@@ -144,7 +96,7 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
     if (stop.signal.aborted) throw storedAnyway(etag, "the service answered");
     return { etag, size };
   } finally {
-    request.signal?.removeEventListener("abort", onAbort);
+    detach();
   }
 }
 
@@ -233,11 +185,6 @@ async function abandon(client: OSS, name: string, uploadId: string, timeout: num
   }
 }
 
-function abortError(): Error {
-  const error = new Error("The upload was aborted.");
-  error.name = "AbortError";
-  return error;
-}
 
 /** `"ABC"` → `ABC`. */
 export function unquote(etag: string): string {

@@ -2,7 +2,7 @@
 // that stops this upload's parts (and only this upload's) and leaves no object behind.
 import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { RequestScope, withRetries } from "../Meta/index.ts";
+import { RequestScope, sendParts, uploadAbortError, uploadStop, withRetries } from "../Meta/index.ts";
 import type { Part, RetryPolicy } from "../Meta/index.ts";
 import type { Sdk } from "./sdk.ts";
 
@@ -28,23 +28,10 @@ export interface MultipartRequest {
 export async function uploadInParts(request: MultipartRequest): Promise<{ etag: string; size: number }> {
   const { sdk, client, bucket, name, policy, isTransient } = request;
   const { CreateMultipartUploadCommand, UploadPartCommand } = sdk.s3;
-  // Stops everything of this upload: the caller's abort, or the first part that fails for good. Its requests in
-  // flight (parts whose bodies are already sent included) are destroyed through their scope; other uploads on the
-  // same client have scopes of their own.
-  const stop = new AbortController();
+  // Stops everything of this upload: the caller's abort, or the first part that fails for good (parts whose bodies
+  // are already sent included, through the scope).
   const scope = new RequestScope();
-  const onAbort = () => stop.abort(request.signal?.reason);
-  request.signal?.addEventListener("abort", onAbort, { once: true });
-  stop.signal.addEventListener(
-    "abort",
-    () => {
-      const reason = abortError();
-      scope.abort(reason);
-      request.source?.destroy(reason);
-    },
-    { once: true },
-  );
-  if (request.signal?.aborted === true) stop.abort(request.signal.reason);
+  const { stop, detach } = uploadStop(request.signal, scope, request.source);
 
   try {
     const created = await withRetries(
@@ -55,15 +42,10 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
     );
     const uploadId = created.UploadId;
     if (uploadId === undefined) throw new Error("the service started a multipart upload without an UploadId");
-    const done: Array<{ PartNumber: number; ETag: string }> = [];
-    const running = new Set<Promise<void>>();
-    let failure: { error: unknown } | undefined;
-    let loaded = 0;
-
     const send = (part: Part) =>
       withRetries(
         async () => {
-          if (stop.signal.aborted) throw abortError();
+          if (stop.signal.aborted) throw uploadAbortError();
           const body = part.open();
           try {
             const result = await scope.run(() =>
@@ -79,46 +61,16 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
         stop.signal,
       );
 
+    let sent: { landed: Array<{ PartNumber: number; ETag: string }>; loaded: number };
     try {
-      for await (const part of request.parts) {
-        if (stop.signal.aborted) break;
-        const task: Promise<void> = send(part)
-          .then(
-            (landed) => {
-              done.push(landed);
-              loaded += part.size;
-              try {
-                request.progress(loaded);
-              } catch (error) {
-                // A progress callback that throws fails the upload, as every other failure does.
-                failure ??= { error };
-                stop.abort(error);
-              }
-            },
-            (error: unknown) => {
-              failure ??= { error };
-              stop.abort(error);
-            },
-          )
-          .finally(() => part.release?.());
-        running.add(task);
-        void task.finally(() => running.delete(task));
-        while (running.size >= request.parallel) await Promise.race(running);
-      }
+      sent = await sendParts({ parts: request.parts, parallel: request.parallel, stop, progress: request.progress, send });
     } catch (error) {
-      // Reading the source failed (or was stopped): that is the upload's failure unless a part failed first.
-      failure ??= { error };
-      stop.abort(error);
-    }
-    await Promise.allSettled(running);
-    if (failure === undefined && stop.signal.aborted) failure = { error: abortError() };
-    if (failure !== undefined) {
       await abandon(request, uploadId);
-      throw failure.error;
+      throw error;
     }
-
+    const done = sent.landed;
     done.sort((a, b) => a.PartNumber - b.PartNumber);
-    const size = loaded;
+    const size = sent.loaded;
     let etag: string;
     try {
       etag = await scope.run(() => complete(request, uploadId, done, size));
@@ -128,7 +80,7 @@ export async function uploadInParts(request: MultipartRequest): Promise<{ etag: 
     }
     return { etag, size };
   } finally {
-    request.signal?.removeEventListener("abort", onAbort);
+    detach();
   }
 }
 
@@ -167,11 +119,6 @@ async function abandon(request: MultipartRequest, uploadId: string): Promise<voi
   }
 }
 
-function abortError(): Error {
-  const error = new Error("The upload was aborted.");
-  error.name = "AbortError";
-  return error;
-}
 
 /** `"abc"` → `abc`. */
 export function unquote(etag: string): string {
