@@ -81,7 +81,7 @@ export async function runCli(
     if (extra !== undefined) return await extra.run(rest, out, err, terminalProgress);
     switch (command) {
       case "check":
-        return await check(rest, out);
+        return await check(rest, out, err);
       case "list":
         return await list(rest, out);
       case "typegen":
@@ -127,10 +127,14 @@ function appDir(positionals: string[]): string {
   return positionals[0] ?? ".";
 }
 
-async function check(args: string[], out: (line: string) => void): Promise<number> {
+async function check(args: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { "apps-path": { type: "string", multiple: true } } });
   const app = await loadApp(appDir(positionals), { appsPath: values["apps-path"] });
   const instances = app.elements().filter((e) => e.kind === "Instance").length;
+  // A wrong folder (a typo, the repository root) loads fine with the official elements alone: say so, or "ok" misleads.
+  if (!app.elements().some((e) => e.layer !== "official" && resolve(e.layer) === resolve(app.dir))) {
+    err(`warning: ${displayPath(app.dir) || "."} has no elements of its own (no <category>/<Name>/e.json under it); is it the app folder?`);
+  }
   out(`ok: ${app.elements().length} elements (${instances} instances) in ${displayPath(app.dir) || "."}, no problems.`);
   return 0;
 }
