@@ -7,10 +7,5 @@ import { ensureTypeScript } from "../runtime/typescript-support.js";
 const source = new URL("./cli.ts", import.meta.url);
 const fromSource = existsSync(source);
 if (fromSource) await ensureTypeScript();
-const { runEmulatorCli } = await import(fromSource ? source.href : "./cli.js");
-try {
-  await runEmulatorCli(process.argv.slice(2));
-} catch (error) {
-  console.error(`oss-emulator: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-}
+const { emulatorMain } = await import(fromSource ? source.href : "./cli.js");
+process.exitCode = await emulatorMain(process.argv.slice(2));

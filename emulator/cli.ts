@@ -25,44 +25,65 @@ Options:
   -h, --help                 show this help`;
 
 /**
+ * What a user got wrong on the command line or in its surroundings (a busy port): printed as one line, exit 2.
+ * `showUsage` adds the usage text, for flags the command does not know or lacks.
+ */
+export class EmulatorCliError extends Error {
+  constructor(
+    readonly code: "USAGE" | "OPTION_INVALID" | "LISTEN_FAILED",
+    message: string,
+  ) {
+    super(message);
+    this.name = "EmulatorCliError";
+  }
+  get showUsage(): boolean {
+    return this.code === "USAGE";
+  }
+}
+
+/** The usage text of `oss-emulator`, under the name it was run as (`oss-emulator` or `jit-elements emulator`). */
+export function emulatorUsage(command = "oss-emulator"): string {
+  return usage.replace("Usage: oss-emulator", `Usage: ${command}`);
+}
+
+/**
+ * Runs the command as a bin does: the emulator in the foreground, or one line and exit 2 for what the user can fix
+ * (the usage too when a flag is unknown). Returns the exit code.
+ */
+export async function emulatorMain(
+  argv: string[],
+  command = "oss-emulator",
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): Promise<number> {
+  try {
+    await runEmulatorCli(argv, out, command);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof EmulatorCliError)) throw error;
+    err(`${command}: ${error.message}${error.showUsage ? `\n\n${emulatorUsage(command)}` : ""}`);
+    return 2;
+  }
+}
+
+/**
  * Parses `argv` (without node and script), starts the emulator, prints how to reach it, and resolves once it has
- * stopped on SIGINT or SIGTERM. Throws on unknown options.
+ * stopped on SIGINT or SIGTERM. Throws EmulatorCliError on unknown options, bad values and a port it cannot listen on.
  */
 export async function runEmulatorCli(
   argv: string[],
   out: (line: string) => void = console.log,
+  command = "oss-emulator",
 ): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      bucket: { type: "string", multiple: true },
-      "data-dir": { type: "string" },
-      "access-key-id": { type: "string" },
-      "access-key-secret": { type: "string" },
-      region: { type: "string" },
-      "headers-timeout-ms": { type: "string" },
-      "request-timeout-ms": { type: "string" },
-      "idle-timeout-ms": { type: "string" },
-      "keep-alive-timeout-ms": { type: "string" },
-      "max-connections": { type: "string" },
-      "fault-delay-ms": { type: "string" },
-      "restore-delay-ms": { type: "string" },
-      "lifecycle-interval-ms": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  const { values } = parseEmulatorArgs(argv);
   if (values.help) {
-    out(usage);
+    out(emulatorUsage(command));
     return;
   }
   const options: OssEmulatorOptions = {};
   if (values.port !== undefined) {
     const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port}".`);
+    if (!/^\d+$/.test(values.port) || port > 65535) throw new EmulatorCliError("OPTION_INVALID", `--port must be a port number from 0 to 65535 (0: a free one), not "${values.port}".`);
     options.port = port;
   }
   if (values.host !== undefined) options.host = values.host;
@@ -76,7 +97,7 @@ export async function runEmulatorCli(
   const count = (flag: string, text: string | undefined): number | undefined => {
     if (text === undefined) return undefined;
     const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new Error(`--${flag} must be a whole number, not "${text}".`);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new EmulatorCliError("OPTION_INVALID", `--${flag} must be a whole number, not "${text}".`);
     return n;
   };
   const limits = {
@@ -94,7 +115,9 @@ export async function runEmulatorCli(
   const delayMs = count("fault-delay-ms", values["fault-delay-ms"]);
   if (delayMs !== undefined) options.faults = { delayMs };
 
-  const emulator = await startOssEmulator(options);
+  const emulator = await startOssEmulator(options).catch((error: unknown) => {
+    throw listenFailure(error) ?? error;
+  });
   out(`OSS emulator listening on ${emulator.endpoint}`);
   out(`  bucket:          ${[emulator.bucket, ...(options.buckets ?? [])].join(", ")}`);
   out(`  region:          ${emulator.region}`);
@@ -115,4 +138,53 @@ export async function runEmulatorCli(
     process.on("SIGTERM", stop);
   });
   out("OSS emulator stopped.");
+}
+
+function parseEmulatorArgs(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        bucket: { type: "string", multiple: true },
+        "data-dir": { type: "string" },
+        "access-key-id": { type: "string" },
+        "access-key-secret": { type: "string" },
+        region: { type: "string" },
+        "headers-timeout-ms": { type: "string" },
+        "request-timeout-ms": { type: "string" },
+        "idle-timeout-ms": { type: "string" },
+        "keep-alive-timeout-ms": { type: "string" },
+        "max-connections": { type: "string" },
+        "fault-delay-ms": { type: "string" },
+        "restore-delay-ms": { type: "string" },
+        "lifecycle-interval-ms": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    // parseArgs says which flag it does not know or which lacks its value; the usage says what there is.
+    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) throw new EmulatorCliError("USAGE", error.message);
+    throw error;
+  }
+}
+
+/** A listen error (busy port, no permission, unknown address) as one line that says what to do. */
+function listenFailure(error: unknown): EmulatorCliError | undefined {
+  const failed = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (!(error instanceof Error) || failed.syscall !== "listen") return undefined;
+  const where = `${failed.address ?? "localhost"}:${failed.port ?? "?"}`;
+  switch (failed.code) {
+    case "EADDRINUSE":
+      return new EmulatorCliError("LISTEN_FAILED", `port ${failed.port ?? "?"} is already in use (${where}); stop what holds it, or pick another with --port (0: a free one).`);
+    case "EACCES":
+      return new EmulatorCliError("LISTEN_FAILED", `no permission to listen on ${where}; ports below 1024 need privileges, so pick one above with --port.`);
+    case "EADDRNOTAVAIL":
+      return new EmulatorCliError("LISTEN_FAILED", `cannot listen on ${where}: this machine has no such address; check --host.`);
+    default:
+      return new EmulatorCliError("LISTEN_FAILED", `cannot listen on ${where}: ${failed.code ?? failed.message}.`);
+  }
 }

@@ -6,6 +6,7 @@ import type { ChainedElement, ElementRecord } from "./registry.ts";
 import { ElementError, displayPath } from "./errors.ts";
 import { ensureTypeScript } from "./typescript-support.js";
 import { allowElementCode } from "./element-modules.ts";
+import { syntaxErrorLocation } from "./code-errors.ts";
 
 /** A class a bundle default-exports: made with the element's context. */
 export type ElementClass = abstract new (...args: never[]) => object;
@@ -71,6 +72,21 @@ export async function importBundles(
       try {
         module = (await import(pathToFileURL(file).href)) as { default?: unknown };
       } catch (error) {
+        const at = syntaxErrorLocation(error);
+        if (at !== undefined) {
+          // Named by the file the parser read: an import of the bundle may be the broken one.
+          const where = `${displayPath(resolve(at.file))}:${at.line}:${at.column}`;
+          errors.push(
+            new ElementError("BUNDLE_INVALID", `${owner.fullName}: ${where}: ${at.message.replace(/\.$/, "")}. Fix the code and run \`jit-elements check\`.`, {
+              element: owner.fullName,
+              file: resolve(at.file),
+              line: at.line,
+              column: at.column,
+              cause: error,
+            }),
+          );
+          return;
+        }
         return fail(`could not be loaded: ${firstLine(error)}. Fix the code and run \`jit-elements check\`.`, error);
       }
       if (!isClass(module.default)) {

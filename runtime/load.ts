@@ -130,9 +130,13 @@ function extendsMetaClass(
   if (!errors.some((e) => e.code === "BUNDLE_INVALID" && e.element === owner.fullName)) {
     // The likely cause when the names match: the class came from a second copy of the runtime, not this one.
     const twin = ancestorsOf(elementClass).some((ancestor) => ancestor !== metaClass && ancestor.name === metaClass.name);
+    const ancestors = ancestorsOf(elementClass).filter((ancestor) => ancestor !== Function.prototype);
+    const extended = ancestors[0];
     const why = twin
       ? `; it extends a ${metaClass.name} from another copy of jit-elements, so import the base class from "jit-elements" (which element code resolves to the runtime loading it), not from a path into a copy`
-      : "";
+      : extended === undefined
+        ? `; it extends nothing: write \`export default class ${elementClass.name || "…"} extends ${metaClass.name}\``
+        : `; it extends ${extended.name || "an anonymous class"} instead${ancestors.length > 1 ? ` (${ancestors.map((a) => a.name || "anonymous").join(" → ")})` : ""}`;
     errors.push(
       new ElementError(
         "BUNDLE_INVALID",

@@ -190,6 +190,19 @@ describe("broken apps: code (backendBundleEntry)", () => {
     });
   });
 
+  it("names file, line and column and the parser's message for a syntax error in a .ts bundle", async () => {
+    const error = await expectLoadError("bundle-syntax-error-ts", {
+      code: "BUNDLE_INVALID",
+      element: "widgets.GizmoType",
+      file: "widgets/GizmoType/index.ts",
+      line: 6,
+      column: 21,
+    });
+    // The parser's own words: vite's under vitest, esbuild's (through tsx) under node, as cli.test.ts shows.
+    expect(error.message).toMatch(/widgets\/GizmoType\/index\.ts:6:21: Unexpected .*\. Fix the code/);
+    expect(error.message).not.toContain("Transform failed");
+  });
+
   it("reports a module that throws while it loads, with what it threw", async () => {
     const error = await expectLoadError("bundle-throws-on-import", {
       code: "BUNDLE_INVALID",
@@ -206,6 +219,16 @@ describe("broken apps: code (backendBundleEntry)", () => {
       file: "widgets/GizmoType/index.ts",
     });
     expect(error.message).toContain("must extend Widget");
+    expect(error.message).toContain("it extends nothing: write `export default class Gizmo extends Widget`");
+  });
+
+  it("says which class a Type's class extends instead of its Meta's base class", async () => {
+    const error = await expectLoadError("bundle-extends-wrong-class", {
+      code: "BUNDLE_INVALID",
+      element: "widgets.GizmoType",
+      file: "widgets/GizmoType/index.ts",
+    });
+    expect(error.message).toContain("must extend Widget, the base class of widgets.Meta; it extends Gadget instead.");
   });
 });
 
