@@ -16,14 +16,18 @@ export function parseRequestUrl(url: string): { path: string; query: Array<[stri
   const at = url.indexOf("?");
   const rawPath = at < 0 ? url : url.slice(0, at);
   const rawQuery = at < 0 ? "" : url.slice(at + 1);
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    throw errors.invalidArgument("The URI could not be decoded.", "URI", rawPath);
+  let path = rawPath;
+  // Most paths have nothing escaped, and decoding one that has no `%` can neither change nor fail.
+  if (rawPath.includes("%")) {
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      throw errors.invalidArgument("The URI could not be decoded.", "URI", rawPath);
+    }
   }
   if (!path.startsWith("/")) throw errors.invalidArgument("The URI is not a path.", "URI", rawPath);
   const query: Array<[string, string]> = [];
+  if (rawQuery === "") return { path, query };
   for (const part of rawQuery.split("&")) {
     if (part === "") continue;
     const eq = part.indexOf("=");
