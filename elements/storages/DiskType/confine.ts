@@ -4,6 +4,7 @@
 // where the open file really is: a link swapped in at the last moment is then caught before a byte is written.
 import type { BigIntStats } from "node:fs";
 import { constants } from "node:fs";
+import { fstatSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { lstat, open, readlink, realpath } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { StorageFailure } from "../Meta/index.ts";
@@ -33,6 +34,23 @@ export async function realPathOf(handle: FileHandle, path: string): Promise<stri
 }
 
 /**
+ * `realPathOf` at once, for a file open as the descriptor `fd`: the same answer without a trip to the thread pool,
+ * for the small writes whose few quick syscalls cost less than the trips would (see `QUICK_BYTES`).
+ */
+export function realPathOfNow(fd: number, path: string): string {
+  if (procFds) {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      procFds = false;
+    }
+  }
+  const candidate = join(realpathSync.native(dirname(path)), basename(path));
+  if (!sameFile(fstatSync(fd, { bigint: true }), lstatSync(candidate, { bigint: true }))) throw new LinkRefused(`${path} was replaced while it was opened`);
+  return candidate;
+}
+
+/**
  * A path that opens the very file open as `handle` again (Linux: `/proc/self/fd/<n>`), whatever its own path leads
  * to by now; undefined where there is none.
  */
@@ -44,6 +62,17 @@ export function reopenablePath(handle: FileHandle): string | undefined {
 export async function realFolder(folder: string): Promise<string | undefined> {
   try {
     return await realpath(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
+/** `realFolder` at once (no trip to the thread pool): one realpath(3). */
+export function realFolderNow(folder: string): string | undefined {
+  try {
+    return realpathSync.native(folder);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;

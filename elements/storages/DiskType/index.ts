@@ -2,7 +2,7 @@
 // same methods, results and error codes as every storage; writes land whole or not at all (a file under partial/,
 // renamed into place); names stay inside the folder; signed URLs are served by a request handler of its own.
 import type { BigIntStats } from "node:fs";
-import { constants } from "node:fs";
+import { constants, linkSync, lstatSync, renameSync, unlinkSync } from "node:fs";
 import { link, lstat, mkdir, open, realpath, rename, rm, unlink } from "node:fs/promises";
 import type { RequestListener } from "node:http";
 import { basename, dirname, join, resolve } from "node:path";
@@ -16,10 +16,10 @@ import { createRequestListener, startServer, type DiskServer, type OpenedObject,
 import { Layout, diskNameProblem } from "./layout.ts";
 import { decodeCursor, encodeCursor, listNames } from "./listing.ts";
 import { KeyedLock } from "./locks.ts";
-import { fingerprintOf, readSidecar, versionEtag, writeSidecar, type Sidecar } from "./sidecar.ts";
-import { NO_FOLLOW, isLinkError, realPathOf, reopenablePath } from "./confine.ts";
+import { fingerprintOf, readSidecar, versionEtag, writeSidecar, writeSidecarNow, type Sidecar } from "./sidecar.ts";
+import { NO_FOLLOW, isLinkError, realPathOf, realPathOfNow, reopenablePath } from "./confine.ts";
 import { signedQuery } from "./signing.ts";
-import { copyInto, fileChunks, fileStream, md5Of, readInto, writeFileFrom, type FileHandle, type Written } from "./files.ts";
+import { QUICK_BYTES, copyInto, fileChunks, fileStream, md5Of, readInto, writeBufferNow, writeFileFrom, type FileHandle, type Written } from "./files.ts";
 
 export type { DiskConfig } from "./config.ts";
 export type { DiskServer, ServeOptions } from "./handler.ts";
@@ -91,18 +91,24 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     this.#checkName(name);
     const layout = await this.#ready();
     const temporary = await layout.partialPath();
+    const fsync = this.config.fsync === true;
+    // A small buffer takes every step at once (see QUICK_BYTES); with fsync, the flushes would block the event loop.
+    const quick = body.kind === "buffer" && body.size <= QUICK_BYTES && !fsync;
     try {
-      const written = await writeFileFrom(body, temporary, {
-        progress: request.progress,
-        signal: request.signal,
-        fsync: this.config.fsync === true,
-        placed: placedIn(layout, temporary),
-        before: () => folderIn(layout, temporary),
-      });
+      const written =
+        quick && body.kind === "buffer"
+          ? writeBufferNow(body.data, temporary, { progress: request.progress, signal: request.signal, placed: placedNowIn(layout, temporary) })
+          : await writeFileFrom(body, temporary, {
+              progress: request.progress,
+              signal: request.signal,
+              fsync,
+              placed: placedIn(layout, temporary),
+              before: () => folderIn(layout, temporary),
+            });
       // Last chance to stop: after this the object replaces the old one, and an abort changes nothing.
       request.signal?.throwIfAborted();
       const sidecar = factsOf(written, request.contentType, request.meta);
-      await this.#commit(layout, name, temporary, sidecar);
+      await this.#commit(layout, name, temporary, sidecar, quick);
       return { etag: sidecar.etag, size: written.size };
     } catch (error) {
       await rm(temporary, { force: true });
@@ -401,9 +407,11 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   }
 
   /**
-   * Renames the whole file `temporary` into place as `name`, then writes its facts beside it.
+   * Renames the whole file `temporary` into place as `name`, then writes its facts beside it. `quick`: the folders'
+   * real paths, the rename and the facts go by synchronous calls, in less time than their trips to the thread pool
+   * (a small object, no fsync); folders still to be made and a large old version still go the asynchronous way.
    */
-  async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar): Promise<void> {
+  async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar, quick = false): Promise<void> {
     const target = layout.dataPath(name);
     const meta = layout.metaPath(name);
     // The version being replaced keeps a second name under partial/ until the new one is in place: a rename that
@@ -411,23 +419,30 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     // unlink of it afterwards, a tenth of that). A crash leaves that name to the next start's sweep.
     const retired = `${temporary}.retired`;
     let retiring = false;
+    const folderOf = async (path: string) => (quick ? layout.folderOfNow(path) : await layout.folderOf(path));
     try {
       await this.#locks.run(name, async () => {
         // The facts' folder is checked (and made) before the bytes go into place, so that an object whose facts
         // could not be written is never stored.
-        const metaFolder = (await layout.folderOf(meta)) ?? (await layout.makeFoldersOf(meta, layout.metadata));
+        const metaFolder = (await folderOf(meta)) ?? (await layout.makeFoldersOf(meta, layout.metadata));
         for (let attempt = 1; ; attempt++) {
           // The real folder, resolved now: the rename goes there, not through a link put on the way since.
-          let folder = await layout.folderOf(target);
+          let folder = await folderOf(target);
           if (folder === undefined) {
             await this.#makeFolder(layout, name, dirname(target));
-            folder = await layout.folderOf(target);
+            folder = await folderOf(target);
           }
           try {
             if (folder === undefined) throw Object.assign(new Error("the object's folder is gone"), { code: "ENOENT" });
             const destination = join(folder, basename(target));
-            if (!retiring) retiring = await link(destination, retired).then(() => true, () => false);
-            await rename(temporary, destination);
+            if (quick) {
+              // A small old version is freed inside the rename in less time than a second name costs.
+              if (!retiring && isLarge(destination)) retiring = retireNow(destination, retired);
+              renameSync(temporary, destination);
+            } else {
+              if (!retiring) retiring = await link(destination, retired).then(() => true, () => false);
+              await rename(temporary, destination);
+            }
             break;
           } catch (error) {
             const code = (error as NodeJS.ErrnoException).code;
@@ -440,7 +455,8 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
         if (this.config.fsync === true) await syncFolder(dirname(target));
         // Facts written after the bytes, in place: a reader that comes between sees facts that do not fit the file
         // and waits for this lock; a crash between leaves facts that do not fit, which are recovered from the bytes.
-        await writeSidecar(layout, join(metaFolder, basename(meta)), sidecar, { fsync: this.config.fsync === true, folder: metaFolder });
+        if (quick) writeSidecarNow(layout, meta, sidecar, metaFolder);
+        else await writeSidecar(layout, join(metaFolder, basename(meta)), sidecar, { fsync: this.config.fsync === true, folder: metaFolder });
       });
     } finally {
       // Once the lock is free for the next writer of the name.
@@ -567,6 +583,40 @@ function placedIn(layout: Layout, path: string): (handle: FileHandle) => Promise
     await unlink(real).catch(() => {});
     throw layout.refusal(path);
   };
+}
+
+/** `placedIn` at once, for `writeBufferNow`. */
+function placedNowIn(layout: Layout, path: string): (fd: number) => void {
+  return (fd) => {
+    const real = realPathOfNow(fd, path);
+    if (real === path) return;
+    try {
+      unlinkSync(real);
+    } catch {
+      // Gone already: the refusal is what matters.
+    }
+    throw layout.refusal(path);
+  };
+}
+
+/** Whether `path` is a file larger than QUICK_BYTES: one whose freeing inside a rename would hold up the event loop. */
+function isLarge(path: string): boolean {
+  try {
+    const stats = lstatSync(path);
+    return stats.isFile() && stats.size > QUICK_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+/** Gives the file at `path` the second name `retired` (see `#commit`); false when it cannot have one. */
+function retireNow(path: string, retired: string): boolean {
+  try {
+    linkSync(path, retired);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function isFolder(path: string): Promise<boolean> {

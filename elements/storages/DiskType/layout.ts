@@ -4,7 +4,7 @@
 import { lstat, mkdir, readdir, realpath, rmdir, unlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import { StorageFailure } from "../Meta/index.ts";
-import { LinkRefused, realFolder } from "./confine.ts";
+import { LinkRefused, realFolder, realFolderNow } from "./confine.ts";
 import { ownerOf, partialName } from "./owners.ts";
 
 /** Longest part of a name between slashes, in bytes of UTF-8: the filesystem's NAME_MAX less the metadata suffix. */
@@ -90,6 +90,13 @@ export class Layout {
   async folderOf(path: string): Promise<string | undefined> {
     const folder = dirname(path);
     const real = await realFolder(folder);
+    if (real !== undefined) this.check(path, join(real, basename(path)));
+    return real;
+  }
+
+  /** `folderOf` at once, for the small writes that do every step without a trip to the thread pool. */
+  folderOfNow(path: string): string | undefined {
+    const real = realFolderNow(dirname(path));
     if (real !== undefined) this.check(path, join(real, basename(path)));
     return real;
   }

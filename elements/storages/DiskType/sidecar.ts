@@ -3,12 +3,12 @@
 // not belong together (a crash between the renames, a file changed or dropped in by hand), so that stale facts
 // are never served as the object's.
 import type { BigIntStats } from "node:fs";
-import { constants } from "node:fs";
+import { closeSync, constants, ftruncateSync, openSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
 import { StorageFailure } from "../Meta/index.ts";
-import { NO_FOLLOW, isLinkError, realPathOf, type FileHandle } from "./confine.ts";
+import { NO_FOLLOW, isLinkError, realPathOf, realPathOfNow, type FileHandle } from "./confine.ts";
 import type { Layout } from "./layout.ts";
 
 // A FIFO put where facts belong must not block a thread of the pool.
@@ -96,6 +96,29 @@ export async function writeSidecar(layout: Layout, path: string, sidecar: Sideca
     if (options.fsync) await handle.datasync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * `writeSidecar` at once, with no flush, into `folder` (the real folder of `path`, just resolved): a few hundred
+ * bytes, written in less time than the five trips to the thread pool of the asynchronous form.
+ */
+export function writeSidecarNow(layout: Layout, path: string, sidecar: Sidecar, folder: string): void {
+  const target = join(folder, basename(path));
+  let fd: number;
+  try {
+    fd = openSync(target, WRITE_FLAGS);
+  } catch (error) {
+    if (isLinkError(error)) throw layout.refusal(path);
+    throw error;
+  }
+  try {
+    layout.check(path, realPathOfNow(fd, target));
+    const bytes = Buffer.from(serializeSidecar(sidecar), "utf8");
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, done);
+    ftruncateSync(fd, bytes.length);
+  } finally {
+    closeSync(fd);
   }
 }
 
