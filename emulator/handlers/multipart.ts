@@ -285,12 +285,53 @@ export async function listMultipartUploads(ctx: Ctx): Promise<void> {
   const uploadIdMarker = ctx.query.get("upload-id-marker") ?? "";
   const maxUploads = maxOf(ctx, "max-uploads", 1000, 1000);
   const encode = encodingOf(ctx) ?? ((text: string) => text);
-  const uploads: Array<{ Key: string; UploadId: string; StorageClass: string; Initiated: string }> = [];
+  const page = uploadsPage(ctx.em.uploads.list(ctx.bucket), { prefix, delimiter, keyMarker, uploadIdMarker, maxUploads });
+  sendXml(ctx, 200, "ListMultipartUploadsResult", {
+    EncodingType: ctx.query.get("encoding-type") ? "url" : undefined,
+    Bucket: ctx.bucket,
+    KeyMarker: encode(keyMarker),
+    UploadIdMarker: uploadIdMarker,
+    NextKeyMarker: page.truncated ? encode(page.nextKey) : "",
+    NextUploadIdMarker: page.truncated ? page.nextUploadId : "",
+    Delimiter: encode(delimiter),
+    Prefix: encode(prefix),
+    MaxUploads: maxUploads,
+    IsTruncated: page.truncated,
+    Upload: page.uploads.map((upload) => ({
+      Key: encode(upload.key),
+      UploadId: upload.uploadId,
+      StorageClass: upload.storageClass,
+      Initiated: xmlTime(upload.initiated),
+    })),
+    CommonPrefixes: page.prefixes.map((p) => ({ Prefix: encode(p) })),
+  });
+}
+
+/** What a ListMultipartUploads request asks for, as both dialects read it from their query. */
+export interface UploadsQuery {
+  prefix: string;
+  delimiter: string;
+  keyMarker: string;
+  uploadIdMarker: string;
+  maxUploads: number;
+}
+
+/**
+ * One page of a bucket's uploads (`all` in key, then upload-id order), as OSS and S3 both page them: after the key
+ * marker (and, for that key, after the upload-id marker), keys with the delimiter past the prefix rolled up into
+ * common prefixes, at most `maxUploads` entries of either kind. Each dialect writes its own XML of it.
+ */
+export function uploadsPage<U extends { key: string; uploadId: string }>(
+  all: Iterable<U>,
+  query: UploadsQuery,
+): { uploads: U[]; prefixes: string[]; truncated: boolean; nextKey: string; nextUploadId: string } {
+  const { prefix, delimiter, keyMarker, uploadIdMarker, maxUploads } = query;
+  const uploads: U[] = [];
   const prefixes: string[] = [];
   let truncated = false;
   let nextKey = "";
   let nextUploadId = "";
-  for (const upload of ctx.em.uploads.list(ctx.bucket)) {
+  for (const upload of all) {
     if (!upload.key.startsWith(prefix)) continue;
     if (keyMarker !== "") {
       // After the key marker; with an upload-id marker, later uploads of the marker key too.
@@ -312,30 +353,12 @@ export async function listMultipartUploads(ctx: Ctx): Promise<void> {
       nextKey = common;
       nextUploadId = "";
     } else {
-      uploads.push({
-        Key: encode(upload.key),
-        UploadId: upload.uploadId,
-        StorageClass: upload.storageClass,
-        Initiated: xmlTime(upload.initiated),
-      });
+      uploads.push(upload);
       nextKey = upload.key;
       nextUploadId = upload.uploadId;
     }
   }
-  sendXml(ctx, 200, "ListMultipartUploadsResult", {
-    EncodingType: ctx.query.get("encoding-type") ? "url" : undefined,
-    Bucket: ctx.bucket,
-    KeyMarker: encode(keyMarker),
-    UploadIdMarker: uploadIdMarker,
-    NextKeyMarker: truncated ? encode(nextKey) : "",
-    NextUploadIdMarker: truncated ? nextUploadId : "",
-    Delimiter: encode(delimiter),
-    Prefix: encode(prefix),
-    MaxUploads: maxUploads,
-    IsTruncated: truncated,
-    Upload: uploads,
-    CommonPrefixes: prefixes.map((p) => ({ Prefix: encode(p) })),
-  });
+  return { uploads, prefixes, truncated, nextKey, nextUploadId };
 }
 
 function partOf(ctx: Ctx): { upload: ReturnType<Ctx["em"]["uploads"]["get"]>; partNumber: number } {

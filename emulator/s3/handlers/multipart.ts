@@ -7,10 +7,9 @@ import { concatenateFiles, removeQuietly, type WrittenBody } from "../../body.ts
 import { evaluateConditions } from "../../conditions.ts";
 import { xmlTime } from "../../context.ts";
 import { crc64 } from "../../crc64.ts";
-import { commitParts } from "../../handlers/multipart.ts";
+import { commitParts, uploadsPage } from "../../handlers/multipart.ts";
 import { contentTypeOf, etagOf } from "../../headers.ts";
 import { rangesOf } from "../../segments.ts";
-import { compareKeys } from "../../names.ts";
 import type { ObjectRecord } from "../../store.ts";
 import type { PartRecord, Upload } from "../../uploads.ts";
 import { childrenOf, textOf } from "../../xml.ts";
@@ -189,58 +188,27 @@ export async function listMultipartUploads(ctx: S3Ctx): Promise<void> {
   const maxUploads = maxOf(ctx, "max-uploads", 1000, 1000);
   const encoder = encodingOf(ctx);
   const encode = encoder ?? ((text: string) => text);
-  const uploads: Array<Record<string, string | typeof OWNER>> = [];
-  const prefixes: string[] = [];
-  let truncated = false;
-  let nextKey = "";
-  let nextUploadId = "";
-  for (const upload of ctx.em.uploads.list(ctx.bucket)) {
-    if (!upload.key.startsWith(prefix)) continue;
-    if (keyMarker !== "") {
-      // After the key marker; with an upload-id marker, later uploads of the marker key too.
-      if (compareKeys(upload.key, keyMarker) < 0) continue;
-      if (upload.key === keyMarker && (uploadIdMarker === "" || upload.uploadId <= uploadIdMarker)) continue;
-    }
-    let common: string | undefined;
-    if (delimiter !== "") {
-      const at = upload.key.indexOf(delimiter, prefix.length);
-      if (at >= 0) common = upload.key.slice(0, at + delimiter.length);
-    }
-    if (common !== undefined && prefixes[prefixes.length - 1] === common) continue;
-    if (uploads.length + prefixes.length === maxUploads) {
-      truncated = true;
-      break;
-    }
-    if (common !== undefined) {
-      prefixes.push(common);
-      nextKey = common;
-      nextUploadId = "";
-    } else {
-      uploads.push({
-        Key: encode(upload.key),
-        UploadId: upload.uploadId,
-        Initiator: OWNER,
-        Owner: OWNER,
-        StorageClass: s3StorageClass(upload.storageClass),
-        Initiated: xmlTime(upload.initiated),
-      });
-      nextKey = upload.key;
-      nextUploadId = upload.uploadId;
-    }
-  }
+  const page = uploadsPage(ctx.em.uploads.list(ctx.bucket), { prefix, delimiter, keyMarker, uploadIdMarker, maxUploads });
   sendXml(ctx, 200, "ListMultipartUploadsResult", {
     Bucket: ctx.bucket,
     KeyMarker: encode(keyMarker),
     UploadIdMarker: uploadIdMarker,
-    NextKeyMarker: truncated ? encode(nextKey) : undefined,
-    NextUploadIdMarker: truncated ? nextUploadId : undefined,
+    NextKeyMarker: page.truncated ? encode(page.nextKey) : undefined,
+    NextUploadIdMarker: page.truncated ? page.nextUploadId : undefined,
     Delimiter: delimiter === "" ? undefined : encode(delimiter),
     Prefix: encode(prefix),
     MaxUploads: maxUploads,
-    IsTruncated: truncated,
+    IsTruncated: page.truncated,
     EncodingType: encoder ? "url" : undefined,
-    Upload: uploads,
-    CommonPrefixes: prefixes.map((p) => ({ Prefix: encode(p) })),
+    Upload: page.uploads.map((upload) => ({
+      Key: encode(upload.key),
+      UploadId: upload.uploadId,
+      Initiator: OWNER,
+      Owner: OWNER,
+      StorageClass: s3StorageClass(upload.storageClass),
+      Initiated: xmlTime(upload.initiated),
+    })),
+    CommonPrefixes: page.prefixes.map((p) => ({ Prefix: encode(p) })),
   });
 }
 
