@@ -9,6 +9,8 @@ Runs a local Aliyun OSS-protocol server until Ctrl-C.
 Options:
   --port <n>                 port to listen on (default: a free port)
   --host <host>              interface to listen on (default: 127.0.0.1 and ::1)
+  --hostname <name>          another name clients reach it by, whose subdomains address buckets
+                             (e.g. s3.localhost: bucket.s3.localhost); repeat for more
   --bucket <name>            default bucket, created if missing (default: local-bucket); repeat for more buckets
   --data-dir <dir>           keep objects in <dir> across runs (default: a temporary folder, removed on exit)
   --access-key-id <id>       access key id to accept (default: LTAI-local-dev-key)
@@ -87,6 +89,7 @@ export async function runEmulatorCli(
     options.port = port;
   }
   if (values.host !== undefined) options.host = values.host;
+  if (values.hostname !== undefined) options.hostnames = values.hostname;
   const [bucket, ...more] = values.bucket ?? [];
   if (bucket !== undefined) options.bucket = bucket;
   if (more.length > 0) options.buckets = more;
@@ -147,6 +150,7 @@ function parseEmulatorArgs(argv: string[]) {
       options: {
         port: { type: "string" },
         host: { type: "string" },
+        hostname: { type: "string", multiple: true },
         bucket: { type: "string", multiple: true },
         "data-dir": { type: "string" },
         "access-key-id": { type: "string" },

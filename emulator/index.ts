@@ -45,6 +45,12 @@ export interface OssEmulatorOptions extends ConnectionLimits {
   port?: number;
   /** Interface to listen on (default 127.0.0.1, together with ::1 so that `localhost` works however it resolves). */
   host?: string;
+  /**
+   * More names clients reach this server by (say `s3.localhost`): a bucket's subdomain of one of them
+   * (`bucket.s3.localhost`) addresses that bucket, as `bucket.localhost` does. For clients that address buckets by
+   * virtual host from an endpoint of two or more labels.
+   */
+  hostnames?: readonly string[];
   accessKeyId?: string;
   accessKeySecret?: string;
   /** The default bucket, created at start if missing; cname-style requests address it (default `local-bucket`). */
@@ -128,7 +134,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     region,
     defaultBucket: bucket,
     cors: options.cors ?? true,
-    ownHosts: new Set(["localhost", "127.0.0.1", "::1", host.toLowerCase()]),
+    ownHosts: new Set(["localhost", "127.0.0.1", "::1", host, ...(options.hostnames ?? [])].map((name) => name.toLowerCase())),
     restoreDelayMs: options.restoreDelayMs ?? 1000,
     s3MinPartSize: options.s3MinPartSize ?? 5 * 1024 * 1024,
     auth: { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) },
