@@ -174,6 +174,13 @@ export function storageContract(target: StorageTarget): void {
       expect((await storage.download(result.name)).toString()).toBe("hello, storage");
     });
 
+    it("gives the url of an upload from urlOf, without a request, and refuses a bad name with INVALID_OBJECT_NAME", async () => {
+      const result = await storage.uploadByFile(name("folder/url of.txt"), Buffer.from("where"), "text/plain");
+      expect(storage.urlOf(result.name)).toBe(result.url);
+      expect(storage.urlOf(name("folder/not yet stored.txt"))).toBe(result.url.replace("url%20of", "not%20yet%20stored"));
+      expect(() => storage.urlOf("/leading-slash")).toThrow(expect.objectContaining({ code: "INVALID_OBJECT_NAME", operation: "urlOf", element: target.element }));
+    });
+
     it('stores "application/octet-stream" when no contentType is given', async () => {
       const result = await storage.uploadByFile(name("no-type"), Buffer.from([1, 2, 3]));
       expect(result.contentType).toBe("application/octet-stream");

@@ -57,6 +57,20 @@ export abstract class Storage<Config extends object = object> extends Element<Co
     });
   }
 
+  /**
+   * The plain address of `name`, the `url` its upload returns: no request is made and nothing says the object
+   * exists. It serves the bytes only where the object is public (a public bucket, `publicBaseUrl`, a served
+   * folder); otherwise give out getSignUrl's.
+   */
+  urlOf(name: string): string {
+    try {
+      this.#checkName(name);
+      return this.objectUrl(name);
+    } catch (error) {
+      throw this.#wrap("urlOf", name, error);
+    }
+  }
+
   /** A presigned URL: a GET that serves `file` as `contentType`, or with `{ method: "PUT" }` an upload bound to it. */
   async getSignUrl(file: string, contentType: string, expires = 300, options: SignUrlOptions = {}): Promise<string> {
     return this.#run("getSignUrl", file, async () => {

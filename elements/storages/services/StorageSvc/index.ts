@@ -442,9 +442,7 @@ export default class StorageSvc extends NormalService {
 
   /** The url of `name` in `target`, as its uploads return it (rewritten to the preview route where it points there). */
   #urlOf(target: Storage, name: string): string {
-    // objectUrl is the primitive every Type supplies for its upload results; the contract keeps it protected.
-    const url = (target as unknown as { objectUrl(name: string): string }).objectUrl(name);
-    return this.#previewUrl(target, name, url);
+    return this.#previewUrl(target, name, target.urlOf(name));
   }
 
   /**
