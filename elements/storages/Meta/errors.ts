@@ -138,6 +138,10 @@ export function explain(code: string): string {
     case "InvalidSecurityToken":
     case "SecurityTokenExpired":
       return "the STS token is invalid or expired: get a new one";
+    // S3's words for the same (its session token, sessionToken in an S3 Type's config).
+    case "InvalidToken":
+    case "ExpiredToken":
+      return "the session token is invalid or expired: get new temporary credentials (sessionToken and its key pair)";
     case "RequestTimeTooSkewed":
       return "this machine's clock is more than 15 minutes away from the service's: fix the clock";
     case "ABORTED":

@@ -247,9 +247,9 @@ export default class S3Storage<Config extends S3Config = S3Config> extends Stora
     return describeSdkFailure(error, { endpoint: origin, bucket: this.config.bucketName, region, timeout: this.config.timeout }) ?? super.describeFailure(error);
   }
 
-  /** The secret; ids, hosts and bucket names stay readable in messages even when they came from the environment. */
+  /** The secret and the session token; ids, hosts and bucket names stay readable in messages even when they came from the environment. */
   protected override secretValues(): string[] {
-    return [this.config.accessKeySecret].filter((value) => value !== "");
+    return [this.config.accessKeySecret, this.config.sessionToken ?? ""].filter((value) => value !== "");
   }
 
   /** Retries of idempotent requests: `retries` from the config, backoff from 100 ms up to 5 s. */
