@@ -280,3 +280,50 @@ async function abandonUpload(protocol: MultipartProtocol, uploadId: string, poli
     // (AbortIncompleteMultipartUpload) clean such leftovers.
   }
 }
+
+/** What a single-request upload sent: its size, and its MD5 (hex) when known. */
+export interface SentObject {
+  size: number;
+  md5Hex?: string;
+  /** When the upload began (milliseconds since the epoch). */
+  since: number;
+}
+
+/**
+ * What a single-request upload became when an abort came after its body had gone out whole (an abort before that
+ * cuts the request, and the service never has the whole body): the request is left to finish, as Complete is, and
+ * `outcome` is its answer. Stored when the service said so; not when it refused; with no answer (a broken
+ * connection, a timeout), a HEAD decides: an object of that size, with that MD5 as its ETag when known (else any
+ * single-request ETag), made since the upload began. `head` resolves undefined when there is no object.
+ */
+export async function abortedPut(
+  outcome: { etag: string } | { error: unknown; answered: boolean },
+  head: () => Promise<{ etag: string; size: number; lastModified: Date | undefined } | undefined>,
+  sent: SentObject,
+): Promise<StorageFailure> {
+  const tooLate = (etag: string, how: string, cause?: unknown) =>
+    new StorageFailure("ABORTED", `it was aborted after its body had gone out whole, too late to stop it: the object is stored (${how}), ETag ${etag}; delete it if it must not stay`, {
+      cause,
+      stored: true,
+      etag,
+    });
+  if ("etag" in outcome) return tooLate(outcome.etag, "the service answered");
+  const notStored = (how: string) =>
+    new StorageFailure("ABORTED", `it was aborted after its body had gone out whole, and the service did not store it (${how}): nothing was stored`, { cause: outcome.error, stored: false });
+  if (outcome.answered) return notStored("it refused the request");
+  let found: { etag: string; size: number; lastModified: Date | undefined } | undefined;
+  try {
+    found = await head();
+  } catch {
+    // Unknown; the facade words it as an abort that stored nothing, the likelier case: no answer came.
+    return new StorageFailure("ABORTED", "it was aborted after its body had gone out whole; no answer came and a HEAD to check failed", { cause: outcome.error });
+  }
+  const modified = found?.lastModified?.getTime() ?? Number.NaN;
+  const recent = Number.isFinite(modified) && modified >= Math.floor(sent.since / 1000) * 1000;
+  const same =
+    found !== undefined &&
+    found.size === sent.size &&
+    (sent.md5Hex === undefined ? !/-\d+$/.test(found.etag) : found.etag.toLowerCase() === sent.md5Hex.toLowerCase());
+  if (found !== undefined && recent && same) return tooLate(found.etag, "no answer came; a HEAD found it", outcome.error);
+  return notStored("no answer came, and a HEAD found no object from this upload");
+}
