@@ -15,6 +15,12 @@ export interface FaultOptions {
   reset?: FaultRule & { afterBytes?: number };
   /** Wait this long before answering each request (milliseconds). */
   delayMs?: number;
+  /**
+   * Carry the request out at once and hold its answer `ms` (S3 dialect), as a busy service does: the work is done
+   * whatever the client does meanwhile, unlike `delayMs`, which drops a request whose client left. With `lost`
+   * the connection is reset instead of answered, so that the client never learns what happened.
+   */
+  heldAnswer?: { ms: number; lost?: boolean; operations?: string[] };
 }
 
 /** Which requests a fault hits: the next `count` that match, and/or a share `rate` (0–1) of them. */
@@ -75,6 +81,13 @@ export class Faults {
       return { kind: "reset", afterBytes: reset.afterBytes, delayMs };
     }
     return { kind: "none", delayMs };
+  }
+
+  /** How long the answer to a request of `operation` is held, and whether it is lost (see `heldAnswer`). */
+  heldAnswer(operation: string): { ms: number; lost: boolean } | undefined {
+    const held = this.options.heldAnswer;
+    if (held === undefined || (held.operations !== undefined && !held.operations.includes(operation))) return undefined;
+    return { ms: held.ms, lost: held.lost === true };
   }
 
   private hits(rule: FaultRule, operation: string, left: "statusLeft" | "resetLeft"): boolean {

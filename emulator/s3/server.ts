@@ -95,6 +95,8 @@ export async function handleS3(req: IncomingMessage, res: ServerResponse, em: Em
       req.socket?.resetAndDestroy();
       return;
     }
+    const held = em.faults.heldAnswer(operation);
+    if (held !== undefined) holdAnswer(req, res, held);
 
     const bucketRecord = bucket === undefined ? undefined : em.store.bucket(bucket);
     if (!SERVICE_OPERATIONS.has(operation) && !bucketRecord) throw errors.noSuchBucket(bucket ?? "");
@@ -113,6 +115,21 @@ export async function handleS3(req: IncomingMessage, res: ServerResponse, em: Em
       res.destroy();
     }
   }
+}
+
+// The answer goes out `ms` after the handler gives it (or, when `lost`, the connection is reset instead); the work
+// is done all the same, and a client that left meanwhile gets nothing.
+function holdAnswer(req: IncomingMessage, res: ServerResponse, held: { ms: number; lost: boolean }): void {
+  const end = res.end;
+  res.end = ((...args: unknown[]) => {
+    const timer = setTimeout(() => {
+      if (res.destroyed) return;
+      if (held.lost) req.socket.resetAndDestroy();
+      else Reflect.apply(end, res, args);
+    }, held.ms);
+    res.once("close", () => clearTimeout(timer));
+    return res;
+  }) as ServerResponse["end"];
 }
 
 // Virtual host (`bucket.localhost:port`, `bucket.s3.amazonaws.com`, `bucket.s3.region.amazonaws.com`) names the

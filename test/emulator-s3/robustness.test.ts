@@ -123,4 +123,26 @@ describe("injected faults", () => {
     }
     await stillAnswers();
   });
+
+  it("carries a request out at once and holds its answer (heldAnswer), even for a client that left meanwhile", async () => {
+    const client = s3ClientFor(emulator);
+    const put = (Key: string, signal?: AbortSignal) => client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key, Body: "held" }), { abortSignal: signal });
+    try {
+      emulator.setFaults({ heldAnswer: { ms: 400, operations: ["PutObject"] } });
+      const answered = await put("held/answered.txt");
+      expect(answered.ETag).toBeDefined();
+      // A client that gives up during the hold gets no answer, but the object is stored all the same.
+      const left = await rejectionOf(put("held/left.txt", AbortSignal.timeout(150)));
+      expect(left.name).toMatch(/Abort|Timeout/);
+      emulator.setFaults({ heldAnswer: { ms: 50, lost: true, operations: ["PutObject"] } });
+      // With `lost`, the connection is reset instead of answered, after the work is done.
+      const lost = await rejectionOf(put("held/lost.txt"));
+      expect(lost.$metadata?.httpStatusCode).toBeUndefined();
+    } finally {
+      emulator.setFaults({});
+    }
+    for (const Key of ["held/answered.txt", "held/left.txt", "held/lost.txt"]) {
+      expect((await client.send(new HeadObjectCommand({ Bucket: emulator.bucket, Key }))).ContentLength).toBe(4);
+    }
+  });
 });

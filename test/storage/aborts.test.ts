@@ -3,7 +3,10 @@
 // (delayMs); the abort is given the moment the held request arrives. The error then says what became of the
 // object, and no unfinished upload is left behind.
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
 import { loadApp, OssStorage, StorageError, type App } from "../../index.ts";
@@ -37,6 +40,17 @@ function onArrival(matches: (request: IncomingMessage) => boolean, action: () =>
   subscribe("http.server.request.start", listener);
   return () => unsubscribe("http.server.request.start", listener);
 }
+
+/** Calls `action` when the local server has sent its whole answer to a request that `matches` (the client has not read it yet). */
+function onAnswered(matches: (request: IncomingMessage) => boolean, action: () => void): () => void {
+  const listener = (message: unknown) => {
+    if (matches((message as { request: IncomingMessage }).request)) action();
+  };
+  subscribe("http.server.response.finish", listener);
+  return () => unsubscribe("http.server.response.finish", listener);
+}
+
+const isPutOf = (name: string) => (request: IncomingMessage) => request.method === "PUT" && (request.url ?? "").split("?")[0]!.endsWith(`/${name}`);
 
 const isInitiate = (request: IncomingMessage) => request.method === "POST" && /[?&]uploads(=|&|$)/.test(request.url ?? "");
 const isComplete = (request: IncomingMessage) => request.method === "POST" && /[?&]uploadId=/.test(request.url ?? "");
@@ -118,6 +132,75 @@ describe("an abort while InitiateMultipartUpload is held", () => {
       // Whatever the server does with the held request, it has done it once its delay is over.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(await unfinishedUploads(name)).toEqual([]);
+      expect(await tuned.exists(name)).toBe(false);
+    } finally {
+      stop();
+    }
+  });
+});
+
+describe("an abort of a single-request upload", () => {
+  it("says that the object was stored, with its ETag, when the service had stored it as the abort came", async () => {
+    const name = uniqueName("aborts/put-stored-");
+    const controller = new AbortController();
+    const stop = onAnswered(isPutOf(name), () => controller.abort());
+    try {
+      const error = await rejection(tuned.upload(name, noise(100 * 1024, 5), { signal: controller.signal }));
+      const info = await tuned.getObject(name);
+      expect(error).toMatchObject({ code: "ABORTED", operation: "upload", objectName: name, stored: true, etag: info.etag });
+      expect(error.message).toContain("the object is stored");
+      expect(error.message).toContain(info.etag);
+      expect(error.message).not.toContain("nothing was stored");
+    } finally {
+      stop();
+    }
+  });
+
+  it("says so for a file too", async () => {
+    const name = uniqueName("aborts/put-file-stored-");
+    const file = join(await mkdtemp(join(tmpdir(), "aborts-")), "small.bin");
+    await writeFile(file, noise(100 * 1024, 6));
+    const controller = new AbortController();
+    const stop = onAnswered(isPutOf(name), () => controller.abort());
+    try {
+      const error = await rejection(tuned.upload(name, file, { signal: controller.signal }));
+      const info = await tuned.getObject(name);
+      expect(error).toMatchObject({ code: "ABORTED", stored: true, etag: info.etag });
+    } finally {
+      stop();
+      await rm(dirname(file), { recursive: true, force: true });
+    }
+  });
+
+  it("waits for the answer once the body has gone out whole, and says what the service did with it", async () => {
+    const name = uniqueName("aborts/put-held-");
+    const controller = new AbortController();
+    const stop = onArrival(isPutOf(name), () => controller.abort());
+    // The server holds the request before reading its body; the body (100 KiB) is already on its way whole.
+    server.setFaults({ delayMs: 300 });
+    try {
+      const error = await rejection(tuned.upload(name, noise(100 * 1024, 7), { signal: controller.signal }));
+      server.setFaults({});
+      const info = await tuned.getObject(name);
+      expect(error).toMatchObject({ code: "ABORTED", stored: true, etag: info.etag });
+    } finally {
+      stop();
+    }
+  });
+
+  it("says that nothing was stored when the abort cut the request while its body was on its way", async () => {
+    const name = uniqueName("aborts/put-cut-");
+    const controller = new AbortController();
+    const stop = onArrival(isPutOf(name), () => controller.abort());
+    // The server holds the request before reading its body, so that most of 16 MiB is still on this side.
+    server.setFaults({ delayMs: 300 });
+    try {
+      const error = await rejection(app.getElement("storages.MyOss").upload(name, noise(16 * 1024 * 1024, 8), { signal: controller.signal }));
+      server.setFaults({});
+      expect(error).toMatchObject({ code: "ABORTED", stored: false, etag: undefined });
+      expect(error.message).toContain("nothing was stored");
+      // Whatever the server does with the held request, it has done it once its delay is over.
+      await new Promise((resolve) => setTimeout(resolve, 500));
       expect(await tuned.exists(name)).toBe(false);
     } finally {
       stop();

@@ -14,6 +14,19 @@ describe("scrub", () => {
     ["a V1 URL signature", "https://b.oss.example/k?OSSAccessKeyId=id&Expires=1&Signature=abc%2Bdef", "https://b.oss.example/k?OSSAccessKeyId=id&Expires=1&Signature=[redacted]"],
     ["a V4 URL signature and token", "?x-oss-signature=00ff&x-oss-security-token=tok", "?x-oss-signature=[redacted]&x-oss-security-token=[redacted]"],
     ["the service's StringToSign", "<StringToSign>PUT\n\n</StringToSign>", "<StringToSign>[redacted]</StringToSign>"],
+    [
+      "a SigV4 presigned URL's signature, credential and token",
+      "https://b.s3.example/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260101T000000Z&X-Amz-Expires=60&X-Amz-Security-Token=IQoJb3JpZ2luX2Vj%2Ftok&X-Amz-Signature=9f2c00ff&X-Amz-SignedHeaders=host",
+      "https://b.s3.example/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=[redacted]&X-Amz-Date=20260101T000000Z&X-Amz-Expires=60&X-Amz-Security-Token=[redacted]&X-Amz-Signature=[redacted]&X-Amz-SignedHeaders=host",
+    ],
+    ["lower-case SigV4 query names", "?x-amz-signature=00ff&x-amz-credential=AKIAID/20260101", "?x-amz-signature=[redacted]&x-amz-credential=[redacted]"],
+    [
+      "a SigV4 Authorization value",
+      "AWS4-HMAC-SHA256 Credential=AKIAID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=fe5f80f7",
+      "AWS4-HMAC-SHA256 Credential=[redacted] SignedHeaders=host;x-amz-date, Signature=[redacted]",
+    ],
+    ["an x-amz-security-token header", 'x-amz-security-token: IQoJb3JpZ2lu\n"x-amz-security-token": "IQoJb3JpZ2lu"', 'x-amz-security-token: [redacted]\n"x-amz-security-token": "[redacted]"'],
+    ["S3's CanonicalRequestBytes", "<CanonicalRequestBytes>50 55 54</CanonicalRequestBytes>", "<CanonicalRequestBytes>[redacted]</CanonicalRequestBytes>"],
   ])("removes %s", (_label, text, expected) => {
     expect(scrub(text, ["my-very-secret-value"])).toBe(expected);
   });

@@ -22,6 +22,24 @@ export class RequestScope {
     this.#requests.clear();
   }
 
+  /**
+   * Like `abort`, but spares the requests whose body has gone out whole (all of it handed to the system): the
+   * service may have all of it and act on it whatever this process does, so their answer is what tells what
+   * happened. Returns how many were spared; they finish on their own.
+   */
+  abortUnsent(reason: Error): number {
+    this.#reason ??= reason;
+    let spared = 0;
+    for (const request of this.#requests) {
+      if (request.writableFinished) spared++;
+      else {
+        cut(request, reason);
+        this.#requests.delete(request);
+      }
+    }
+    return spared;
+  }
+
   get aborted(): boolean {
     return this.#reason !== undefined;
   }

@@ -138,6 +138,10 @@ export function explain(code: string): string {
     case "InvalidSecurityToken":
     case "SecurityTokenExpired":
       return "the STS token is invalid or expired: get a new one";
+    // S3's words for the same (its session token, sessionToken in an S3 Type's config).
+    case "InvalidToken":
+    case "ExpiredToken":
+      return "the session token is invalid or expired: get new temporary credentials (sessionToken and its key pair)";
     case "RequestTimeTooSkewed":
       return "this machine's clock is more than 15 minutes away from the service's: fix the clock";
     case "ABORTED":
@@ -165,13 +169,16 @@ function quoteName(name: string): string {
 /** Values shown instead of secrets. */
 const MASK = "[redacted]";
 
-// Signatures and tokens as they appear in URLs, headers and the service's error documents.
+// Signatures and tokens as they appear in URLs, headers and the services' error documents: OSS's (V1, V4) and
+// S3's (SigV4: X-Amz-Signature, X-Amz-Credential and X-Amz-Security-Token in presigned URLs, AWS4-HMAC-SHA256
+// Authorization headers, x-amz-security-token headers).
 const secretPatterns: Array<[RegExp, string]> = [
-  [/((?:^|[?&\s"'])(?:Signature|x-oss-signature|security-token|x-oss-security-token)=)[^&\s"'<>]+/gi, `$1${MASK}`],
-  [/(OSS4-HMAC-SHA256\s+Credential=)[^\s"']+/g, `$1${MASK}`],
+  [/((?:^|[?&\s"'])(?:Signature|x-oss-signature|security-token|x-oss-security-token|x-amz-signature|x-amz-credential|x-amz-security-token)=)[^&\s"'<>]+/gi, `$1${MASK}`],
+  [/((?:OSS4|AWS4)-HMAC-SHA256\s+Credential=)[^\s"']+/g, `$1${MASK}`],
   [/(\bOSS\s+[^:\s"']+:)[A-Za-z0-9+/=]+/g, `$1${MASK}`],
-  [/("?(?:authorization|x-oss-security-token)"?\s*[:=]\s*)"[^"]*"/gi, `$1"${MASK}"`],
-  [/(<(?:StringToSign|CanonicalRequest|StringToSignBytes|SignatureProvided)>)[\s\S]*?(<\/)/g, `$1${MASK}$2`],
+  [/("?(?:authorization|x-oss-security-token|x-amz-security-token)"?\s*[:=]\s*)"[^"]*"/gi, `$1"${MASK}"`],
+  [/(\bx-(?:oss|amz)-security-token\s*:\s*)(?!"|\[redacted\])[^\s"',;]+/gi, `$1${MASK}`],
+  [/(<(?:StringToSign|CanonicalRequest|StringToSignBytes|CanonicalRequestBytes|SignatureProvided)>)[\s\S]*?(<\/)/g, `$1${MASK}$2`],
 ];
 
 /** `text` without any of `secrets` and without anything shaped like a signature or token. */

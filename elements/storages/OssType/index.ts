@@ -1,9 +1,10 @@
 // storages.OssType: Aliyun OSS through the official ali-oss client, with what its users keep asking for on top:
 // retries with backoff for 5xx too, multipart with a deadline per part, abort per upload, resumable downloads.
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import type OSS from "ali-oss";
-import { Storage, StorageFailure, bufferParts, fileParts, partSizeFor, settleBody, streamParts, resumingStream, RequestScope, withRetries } from "../Meta/index.ts";
+import { Storage, StorageFailure, abortedPut, bufferParts, fileParts, partSizeFor, settleBody, streamParts, resumingStream, RequestScope, RetriesExhausted, withRetries } from "../Meta/index.ts";
 import type { ByteRange, FailureFacts, ListEntry, ListPage, ObjectInfo, OpenedRead, Part, PutRequest, RetryPolicy, UploadBody } from "../Meta/index.ts";
 import type { ElementContext } from "../../../runtime/index.ts";
 import { makeClient, type ClientHandle } from "./client.ts";
@@ -63,12 +64,31 @@ export default class OssStorage<Config extends OssConfig = OssConfig> extends St
       return { ...(await uploadInParts({ ...this.#multipartBase(name, request, headers), parts })), size: settled.size };
     }
     const client = this.client;
-    // An abort destroys the request even when its body is already sent, so that nothing lands after it.
+    // An abort cuts the request while its body is on its way, so that the service never has all of it; once the
+    // body has gone out whole the service may store it whatever this process does, so the request is left to
+    // finish and its answer (or a HEAD) tells what became of the object.
     const scope = new RequestScope();
-    const stop = () => scope.abort(abortError());
+    const startedAt = Date.now();
+    let spared = false;
+    const stop = () => {
+      spared = scope.abortUnsent(abortError()) > 0;
+    };
     request.signal?.addEventListener("abort", stop, { once: true });
+    const sent = () => ({ size: settled.size, md5Hex: settled.kind === "buffer" ? createHash("md5").update(settled.data).digest("hex") : undefined, since: startedAt });
+    const head = async () => {
+      try {
+        const found = await withRetries(() => client.head(name, { timeout }), this.retryPolicy, isTransient);
+        const modified = headerOf(found.res.headers, "last-modified");
+        const size = Number(headerOf(found.res.headers, "content-length"));
+        return { etag: unquote(headerOf(found.res.headers, "etag") ?? ""), size, lastModified: modified === undefined ? undefined : new Date(modified) };
+      } catch (error) {
+        if ((error as { status?: unknown }).status === 404) return undefined;
+        throw error;
+      }
+    };
+    let result;
     try {
-      const result = await withRetries(
+      result = await withRetries(
         () =>
           scope.run(async () => {
             request.signal?.throwIfAborted();
@@ -85,11 +105,18 @@ export default class OssStorage<Config extends OssConfig = OssConfig> extends St
         isTransient,
         request.signal,
       );
-      request.progress(settled.size);
-      return { etag: unquote(headerOf(result.res.headers, "etag") ?? ""), size: settled.size };
+    } catch (error) {
+      if (!spared) throw error;
+      const inner = error instanceof RetriesExhausted ? error.last : error;
+      const status = (inner as { status?: unknown } | null)?.status;
+      throw await abortedPut({ error, answered: typeof status === "number" && status > 0 }, head, sent());
     } finally {
       request.signal?.removeEventListener("abort", stop);
     }
+    const etag = unquote(headerOf(result.res.headers, "etag") ?? "");
+    if (spared) throw await abortedPut({ etag }, head, sent());
+    request.progress(settled.size);
+    return { etag, size: settled.size };
   }
 
   protected override async readObject(name: string, range: ByteRange | undefined): Promise<{ stream: Readable; size: number | undefined }> {

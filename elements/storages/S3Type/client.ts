@@ -6,6 +6,8 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { S3Config, S3Target } from "./config.ts";
 import type { Sdk } from "./sdk.ts";
 
+const QUIET_LOGGER = { debug() {}, info() {}, warn() {}, error() {} };
+
 /** A client and the sockets it owns; `destroy()` closes them. */
 export interface ClientHandle {
   client: S3Client;
@@ -20,7 +22,7 @@ export function makeClient(sdk: Sdk, config: S3Config, target: S3Target): Client
     region: target.region,
     endpoint: target.origin,
     forcePathStyle: target.pathStyle,
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.accessKeySecret },
+    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.accessKeySecret, sessionToken: config.sessionToken },
     // Retrying is ours (withRetries, with backoff, for bodies we can read again): one policy, not two stacked.
     maxAttempts: 1,
     // Current SDKs send every upload as aws-chunked with a CRC32 trailer and ask every download for checksums.
@@ -32,6 +34,10 @@ export function makeClient(sdk: Sdk, config: S3Config, target: S3Target): Client
     // A redirect to another region is a wrong `region`, and the message says so; following it would hide it.
     followRegionRedirects: false,
     requestHandler: { httpAgent, httpsAgent, connectionTimeout: config.timeout, requestTimeout: config.timeout },
+    // Without a logger of its own the SDK console.warns "An error was encountered in a non-retryable streaming
+    // request." whenever an upload with a stream body fails or is aborted: the failure reaches the caller as an
+    // error already, and the SDK's words must not land in the user's output.
+    logger: QUIET_LOGGER,
   });
   client.middlewareStack.add(
     (next, context) => async (args) => {

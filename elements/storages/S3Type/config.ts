@@ -5,6 +5,8 @@ import { isIP } from "node:net";
 export interface S3Config {
   accessKeyId: string;
   accessKeySecret: string;
+  /** Session token of temporary credentials (STS), sent with the key pair it belongs to. */
+  sessionToken?: string;
   /** A host with an optional port (`minio.example.com:9000`), reached with `scheme`; or a URL, whose protocol wins. */
   endPoint: string;
   bucketName: string;

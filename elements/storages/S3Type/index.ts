@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { Storage, StorageFailure, bufferParts, fileParts, partSizeFor, settleBody, streamParts, resumingStream, RequestScope, withRetries } from "../Meta/index.ts";
+import { Storage, StorageFailure, abortedPut, bufferParts, fileParts, partSizeFor, settleBody, streamParts, resumingStream, RequestScope, RetriesExhausted, withRetries } from "../Meta/index.ts";
 import type { ByteRange, FailureFacts, ListEntry, ListPage, ObjectInfo, OpenedRead, Part, PutRequest, RetryPolicy, UploadBody } from "../Meta/index.ts";
 import type { ElementContext } from "../../../runtime/index.ts";
 import { makeClient, type ClientHandle } from "./client.ts";
@@ -75,16 +75,34 @@ export default class S3Storage<Config extends S3Config = S3Config> extends Stora
     }
     // A buffer carries its Content-MD5, which the service checks; its hash is made once, not per attempt.
     const contentMd5 = settled.kind === "buffer" ? createHash("md5").update(settled.data).digest("base64") : undefined;
-    // An abort destroys the request even when its body is already sent, so that nothing lands after it.
+    // An abort cuts the request while its body is on its way, so that the service never has all of it; once the
+    // body has gone out whole the service may store it whatever this process does, so the request is left to
+    // finish and its answer (or a HEAD) tells what became of the object.
     const scope = new RequestScope();
-    const stop = () => scope.abort(abortError());
+    const startedAt = Date.now();
+    let spared = false;
+    const stop = () => {
+      spared = scope.abortUnsent(abortError()) > 0;
+    };
     request.signal?.addEventListener("abort", stop, { once: true });
+    const bucket = this.config.bucketName;
+    const sent = { size: settled.size, md5Hex: contentMd5 === undefined ? undefined : Buffer.from(contentMd5, "base64").toString("hex"), since: startedAt };
+    const head = async () => {
+      try {
+        const found = await withRetries(() => client.send(new sdk.s3.HeadObjectCommand({ Bucket: bucket, Key: name })), this.retryPolicy, isTransient);
+        return { etag: unquote(found.ETag ?? ""), size: found.ContentLength ?? -1, lastModified: found.LastModified };
+      } catch (error) {
+        if ((error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode === 404) return undefined;
+        throw error;
+      }
+    };
+    let result;
     try {
-      const result = await withRetries(
+      result = await withRetries(
         () =>
           scope.run(async () => {
             request.signal?.throwIfAborted();
-            const common = { Bucket: this.config.bucketName, Key: name, ContentType: request.contentType, Metadata: request.meta, ContentLength: settled.size };
+            const common = { Bucket: bucket, Key: name, ContentType: request.contentType, Metadata: request.meta, ContentLength: settled.size };
             if (settled.kind === "buffer") return client.send(new sdk.s3.PutObjectCommand({ ...common, Body: settled.data, ContentMD5: contentMd5 }));
             // A file is streamed, opened anew per attempt.
             const stream = createReadStream(settled.path, { highWaterMark: 1 << 20 });
@@ -98,11 +116,18 @@ export default class S3Storage<Config extends S3Config = S3Config> extends Stora
         isTransient,
         request.signal,
       );
-      request.progress(settled.size);
-      return { etag: unquote(result.ETag ?? ""), size: settled.size };
+    } catch (error) {
+      if (!spared) throw error;
+      const inner = error instanceof RetriesExhausted ? error.last : error;
+      const status = (inner as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+      throw await abortedPut({ error, answered: typeof status === "number" && status > 0 }, head, sent);
     } finally {
       request.signal?.removeEventListener("abort", stop);
     }
+    const etag = unquote(result.ETag ?? "");
+    if (spared) throw await abortedPut({ etag }, head, sent);
+    request.progress(settled.size);
+    return { etag, size: settled.size };
   }
 
   protected override async readObject(name: string, range: ByteRange | undefined): Promise<{ stream: Readable; size: number | undefined }> {
@@ -247,9 +272,9 @@ export default class S3Storage<Config extends S3Config = S3Config> extends Stora
     return describeSdkFailure(error, { endpoint: origin, bucket: this.config.bucketName, region, timeout: this.config.timeout }) ?? super.describeFailure(error);
   }
 
-  /** The secret; ids, hosts and bucket names stay readable in messages even when they came from the environment. */
+  /** The secret and the session token; ids, hosts and bucket names stay readable in messages even when they came from the environment. */
   protected override secretValues(): string[] {
-    return [this.config.accessKeySecret].filter((value) => value !== "");
+    return [this.config.accessKeySecret, this.config.sessionToken ?? ""].filter((value) => value !== "");
   }
 
   /** Retries of idempotent requests: `retries` from the config, backoff from 100 ms up to 5 s. */
