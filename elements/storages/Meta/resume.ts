@@ -60,6 +60,8 @@ export class ResumingRead extends Readable {
   #waiting = false;
   #idle: NodeJS.Timeout | undefined;
   #report: ((error: Error) => Error) | undefined;
+  /** The first body was whole when it came: all its bytes are in this stream's buffer, and its end after them. */
+  #arrivedWhole = false;
   readonly #onData = this.#data.bind(this);
   readonly #onEnd = this.#end.bind(this);
   readonly #onClose = this.#close.bind(this);
@@ -78,9 +80,19 @@ export class ResumingRead extends Readable {
       for (let chunk = first.stream.read() as Buffer | null; chunk !== null; chunk = first.stream.read() as Buffer | null) this.push(chunk);
       first.stream.on("error", ignore);
       this.push(null);
+      this.#arrivedWhole = true;
       return;
     }
     this.#attach(first.stream);
+  }
+
+  /**
+   * The whole body at once, when it arrived whole with its headers and is `size` bytes long (none read yet): no
+   * stream machinery for a caller that wants all of it. Undefined otherwise; the stream is then as it was.
+   */
+  takeWhole(size: number): Buffer | undefined {
+    if (!this.#arrivedWhole || this.readableLength !== size || size === 0) return undefined;
+    return this.read(size) as Buffer;
   }
 
   /** Has the failures that end this stream reported as `report(failure)` gives them (once, before any is read). */

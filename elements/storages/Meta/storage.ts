@@ -420,6 +420,9 @@ function checkRange(range: ByteRange | undefined): ByteRange | undefined {
 
 /** Reads `stream` whole; into one allocation when its size is known. */
 function collect(stream: Readable, size: number | undefined): Promise<Buffer> {
+  // A small body is all in memory already: taken as it is, without a listener, a tick or a copy.
+  const whole = size !== undefined && stream instanceof ResumingRead ? stream.takeWhole(size) : undefined;
+  if (whole !== undefined) return Promise.resolve(whole);
   return new Promise((resolve, reject) => {
     const whole = size === undefined ? undefined : Buffer.allocUnsafe(size);
     const chunks: Buffer[] = [];
