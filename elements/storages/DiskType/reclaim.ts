@@ -4,7 +4,7 @@
 // under partial/ until then; a crash leaves that name to the next start's sweep (see owners.ts).
 import { unlink } from "node:fs/promises";
 
-/** At most this many replaced versions wait to be freed: beyond it, the next upload waits, so that they never pile up. */
+/** When this many replaced versions wait to be freed, the next upload waits for one of them first: they never pile up. */
 const MAX_PENDING = 2;
 
 /** The replaced versions of one storage being freed in the thread pool. */
