@@ -153,8 +153,18 @@ describe("upload", () => {
     expect(await fixture.disk.getObject("replaced.txt")).toMatchObject({ contentType: "text/csv", meta: {}, etag: second.etag });
     // The MD5 kept for the first version is not given for the second.
     expect(await fixture.disk.contentMd5("replaced.txt")).toBe(md5(Buffer.from("second")));
-    // Nothing of the replaced version stays behind.
+    // Nothing of the replaced version stays behind: it is freed after the upload returns, and close() waits for that.
+    await fixture.disk.close();
     expect(await readdir(join(dir, "partial"))).toEqual([]);
+  });
+
+  it("frees every version that uploads replaced, small or large, by the time close() resolves", async () => {
+    for (let round = 0; round < 6; round++) {
+      await fixture.disk.upload("again.bin", Buffer.alloc(round % 2 === 0 ? 4096 : 3 * 1024 * 1024, round));
+    }
+    await fixture.disk.close();
+    expect(await readdir(join(dir, "partial"))).toEqual([]);
+    expect((await fixture.disk.download("again.bin")).equals(Buffer.alloc(3 * 1024 * 1024, 5))).toBe(true);
   });
 
   it("gives the same bytes written again a new ETag: it names the version, not the bytes", async () => {

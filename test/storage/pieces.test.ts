@@ -149,6 +149,45 @@ describe("resumingStream", () => {
     expect(opened).toEqual([5, 15, 25]);
   });
 
+  /** An HTTP response body parsed to its end (what `complete` says of an IncomingMessage) holding `bytes`. */
+  function arrived(bytes: Buffer): Readable {
+    const stream = new Readable({ read() {} });
+    stream.push(bytes);
+    stream.push(null);
+    return Object.assign(stream, { complete: true });
+  }
+
+  it("takes a body that arrived whole with its headers as it is, and ends it so that its connection is free again", async () => {
+    const first = arrived(data);
+    let ended = false;
+    first.once("end", () => (ended = true));
+    const stream = resumingStream(
+      { stream: first, length: data.length, etag: "E" },
+      { start: 0, policy, isTransient: transient, idleTimeoutMs: 50, open: async () => Promise.reject(new Error("asked again")) },
+    );
+    expect(Buffer.concat(await stream.toArray()).toString()).toBe(data.toString());
+    expect(ended).toBe(true);
+  });
+
+  it("asks again for what a body parsed to its end lacks of the length it announced", async () => {
+    const opened: number[] = [];
+    const stream = resumingStream(
+      { stream: arrived(data.subarray(0, 7)), length: data.length, etag: "E" },
+      {
+        start: 0,
+        policy,
+        isTransient: transient,
+        idleTimeoutMs: 50,
+        open: async (offset) => {
+          opened.push(offset);
+          return body(offset, 0, "finish");
+        },
+      },
+    );
+    expect(Buffer.concat(await stream.toArray()).toString()).toBe(data.toString());
+    expect(opened).toEqual([7]);
+  });
+
   it("gives up after the retries with the last failure", async () => {
     const stream = resumingStream(body(0, 3, "break"), {
       start: 0,

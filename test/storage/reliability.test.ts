@@ -92,6 +92,18 @@ describe("retries", () => {
     expect(await sha256(await storage.download("resume/object.bin"))).toBe(await sha256(data));
   });
 
+  it("reports a download stream that keeps breaking as the storage's error, once its retries are used up", async () => {
+    const data = noise(1024 * 1024, 22);
+    await storage.uploadByFile("resume/hopeless.bin", data);
+    // Every body breaks before its first byte: no read makes progress that would earn its retries back.
+    server.setFaults({ reset: { count: 100, afterBytes: 0, operations: ["GetObject"] } });
+    const stream = await storage.downloadStream("resume/hopeless.bin");
+    const error = await rejection(stream.toArray());
+    expect(error).toMatchObject({ element: "storages.MyOss", operation: "downloadStream", objectName: "resume/hopeless.bin", code: "NETWORK_ERROR" });
+    expect(server.faultStats().reset).toBe(4);
+    await rejection(storage.download("resume/hopeless.bin")).then((whole) => expect(whole).toMatchObject({ operation: "download", code: "NETWORK_ERROR" }));
+  });
+
   it("gives up after `retries` more attempts, with the service's code and status", async () => {
     server.setFaults({ status: { rate: 1, code: 503 } });
     const error = await rejection(storage.uploadByFile("hopeless.txt", Buffer.from("x")));

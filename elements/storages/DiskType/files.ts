@@ -2,11 +2,12 @@
 // keep the handle from closing when the stream is not destroyed.
 import { createHash } from "node:crypto";
 import type { BigIntStats } from "node:fs";
-import { closeSync, constants, createReadStream, fstatSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, createReadStream, fstatSync, openSync, read, writeSync } from "node:fs";
 import { copyFile, open } from "node:fs/promises";
 import { StorageFailure } from "../Meta/index.ts";
 import type { UploadBody } from "../Meta/index.ts";
 import { Readable } from "node:stream";
+import { promisify } from "node:util";
 import { NO_FOLLOW, type FileHandle } from "./confine.ts";
 
 export type { FileHandle } from "./confine.ts";
@@ -230,11 +231,11 @@ function abortReason(signal: AbortSignal | undefined): Error {
   return error;
 }
 
-/** Bytes `start` to `end` (both included) of an open file, read straight into one buffer: a whole object at once. */
-export async function readInto(handle: FileHandle, start: number, end: number): Promise<Buffer> {
+/** Bytes `start` to `end` (both included) of the file open as `fd`, read straight into one buffer: a whole object at once. */
+export async function readInto(fd: number, start: number, end: number): Promise<Buffer> {
   const whole = Buffer.allocUnsafe(end - start + 1);
   for (let at = 0; at < whole.length; ) {
-    const { bytesRead } = await handle.read(whole, at, Math.min(whole.length - at, READ_BYTES), start + at);
+    const { bytesRead } = await readAt(fd, whole, at, Math.min(whole.length - at, READ_BYTES), start + at);
     if (bytesRead === 0) throw new StorageFailure("INTEGRITY_ERROR", `the file ended at byte ${start + at}, before byte ${end} that was to be read`);
     at += bytesRead;
   }
@@ -243,3 +244,4 @@ export async function readInto(handle: FileHandle, start: number, end: number): 
 
 // Reads into a whole object go in large steps: each is one trip to the thread pool.
 const READ_BYTES = 64 * 1024 * 1024;
+const readAt = promisify(read);

@@ -2,7 +2,7 @@
 // same methods, results and error codes as every storage; writes land whole or not at all (a file under partial/,
 // renamed into place); names stay inside the folder; signed URLs are served by a request handler of its own.
 import type { BigIntStats } from "node:fs";
-import { constants, linkSync, lstatSync, renameSync, unlinkSync } from "node:fs";
+import { closeSync, constants, fstatSync, linkSync, openSync, realpathSync, renameSync, unlinkSync } from "node:fs";
 import { link, lstat, mkdir, open, realpath, rename, rm, unlink } from "node:fs/promises";
 import type { RequestListener } from "node:http";
 import { basename, dirname, join, resolve } from "node:path";
@@ -16,6 +16,7 @@ import { createRequestListener, startServer, type DiskServer, type OpenedObject,
 import { Layout, diskNameProblem } from "./layout.ts";
 import { decodeCursor, encodeCursor, listNames } from "./listing.ts";
 import { KeyedLock } from "./locks.ts";
+import { Reclaimer } from "./reclaim.ts";
 import { fingerprintOf, readSidecar, versionEtag, writeSidecar, writeSidecarNow, type Sidecar } from "./sidecar.ts";
 import { NO_FOLLOW, isLinkError, realPathOf, realPathOfNow, reopenablePath } from "./confine.ts";
 import { signedQuery } from "./signing.ts";
@@ -37,6 +38,7 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   readonly directory: string;
   readonly #base: BaseUrl | undefined;
   readonly #locks = new KeyedLock();
+  readonly #reclaimer = new Reclaimer();
   readonly #servers = new Set<DiskServer>();
   #layout: Promise<Layout> | undefined;
   #autoServed: Promise<DiskServer> | undefined;
@@ -79,10 +81,13 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     return tracked;
   }
 
-  /** Stops the servers that `serve()` (or `"serve": true`) started; the storage stays usable. */
+  /**
+   * Stops the servers that `serve()` (or `"serve": true`) started, and waits until the versions that uploads
+   * replaced are freed (see reclaim.ts); the storage stays usable.
+   */
   override async close(): Promise<void> {
     this.#autoServed = undefined;
-    await Promise.all([...this.#servers].map((server) => server.close()));
+    await Promise.all([...[...this.#servers].map((server) => server.close()), this.#reclaimer.settled()]);
   }
 
   // ─── Primitives ────────────────────────────────────────────────────────────────────────────────────────────
@@ -137,12 +142,12 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   protected override async readWhole(name: string): Promise<Buffer> {
     this.#checkName(name);
     const layout = await this.#ready();
-    const { handle, stats } = await this.#open(layout, name);
+    const { fd, stats } = this.#openNow(layout, name);
     try {
-      // Straight into one buffer of the file's size: no chunks to collect and copy.
-      return stats.size === 0n ? Buffer.alloc(0) : await readInto(handle, 0, Number(stats.size) - 1);
+      // Straight into one buffer of the file's size: no chunks to collect and copy; one trip to the thread pool.
+      return stats.size === 0n ? Buffer.alloc(0) : await readInto(fd, 0, Number(stats.size) - 1);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -372,6 +377,44 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
     }
   }
 
+  /**
+   * `#open` by synchronous calls, for reading a whole object: the open, the look at where the file really is, its
+   * stats and (by the caller) the close move no bytes and take a few µs each, less than their trips to the thread
+   * pool (the same trade as the small writes make, see QUICK_BYTES). The bytes themselves are read in the pool.
+   */
+  #openNow(layout: Layout, name: string): { fd: number; stats: BigIntStats } {
+    const path = layout.dataPath(name);
+    let fd: number;
+    let openedAs = path;
+    try {
+      try {
+        fd = openSync(path, READ_FLAGS);
+      } catch (error) {
+        if (!isLinkError(error)) throw error;
+        const real = realpathSync.native(path);
+        layout.check(path, real);
+        openedAs = real;
+        try {
+          fd = openSync(real, READ_FLAGS);
+        } catch (again) {
+          throw isLinkError(again) ? layout.refusal(path) : again;
+        }
+      }
+    } catch (error) {
+      if (isMissing(error)) throw noSuchKey();
+      throw error;
+    }
+    try {
+      layout.check(path, realPathOfNow(fd, openedAs));
+      const stats = fstatSync(fd, { bigint: true });
+      if (!stats.isFile()) throw noSuchKey();
+      return { fd, stats };
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
+
   /** The file's stats, with the same checks as `#open`. */
   async #statFile(layout: Layout, name: string): Promise<{ stats: BigIntStats }> {
     const path = layout.dataPath(name);
@@ -409,17 +452,18 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
   /**
    * Renames the whole file `temporary` into place as `name`, then writes its facts beside it. `quick`: the folders'
    * real paths, the rename and the facts go by synchronous calls, in less time than their trips to the thread pool
-   * (a small object, no fsync); folders still to be made and a large old version still go the asynchronous way.
+   * (a small object, no fsync); folders still to be made still go the asynchronous way.
    */
   async #commit(layout: Layout, name: string, temporary: string, sidecar: Sidecar, quick = false): Promise<void> {
     const target = layout.dataPath(name);
     const meta = layout.metaPath(name);
     // The version being replaced keeps a second name under partial/ until the new one is in place: a rename that
-    // drops a file's last name frees the file inside the rename, which on ext4 takes seconds for a large one (an
-    // unlink of it afterwards, a tenth of that). A crash leaves that name to the next start's sweep.
+    // drops a file's last name frees the file inside the rename (on ext4 about 1 ms per MiB, seconds for a large
+    // one), and the upload would wait for it. That name is removed after the upload returns (see reclaim.ts).
     const retired = `${temporary}.retired`;
     let retiring = false;
     const folderOf = async (path: string) => (quick ? layout.folderOfNow(path) : await layout.folderOf(path));
+    await this.#reclaimer.room();
     try {
       await this.#locks.run(name, async () => {
         // The facts' folder is checked (and made) before the bytes go into place, so that an object whose facts
@@ -436,8 +480,7 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
             if (folder === undefined) throw Object.assign(new Error("the object's folder is gone"), { code: "ENOENT" });
             const destination = join(folder, basename(target));
             if (quick) {
-              // A small old version is freed inside the rename in less time than a second name costs.
-              if (!retiring && isLarge(destination)) retiring = retireNow(destination, retired);
+              if (!retiring) retiring = retireNow(destination, retired);
               renameSync(temporary, destination);
             } else {
               if (!retiring) retiring = await link(destination, retired).then(() => true, () => false);
@@ -459,8 +502,8 @@ export default class DiskStorage<Config extends DiskConfig = DiskConfig> extends
         else await writeSidecar(layout, join(metaFolder, basename(meta)), sidecar, { fsync: this.config.fsync === true, folder: metaFolder });
       });
     } finally {
-      // Once the lock is free for the next writer of the name.
-      if (retiring) await unlink(retired).catch(() => {});
+      // Once the lock is free for the next writer of the name, and without holding up this upload.
+      if (retiring) this.#reclaimer.free(retired);
     }
   }
 
@@ -597,16 +640,6 @@ function placedNowIn(layout: Layout, path: string): (fd: number) => void {
     }
     throw layout.refusal(path);
   };
-}
-
-/** Whether `path` is a file larger than QUICK_BYTES: one whose freeing inside a rename would hold up the event loop. */
-function isLarge(path: string): boolean {
-  try {
-    const stats = lstatSync(path);
-    return stats.isFile() && stats.size > QUICK_BYTES;
-  } catch {
-    return false;
-  }
 }
 
 /** Gives the file at `path` the second name `retired` (see `#commit`); false when it cannot have one. */

@@ -40,7 +40,22 @@ export function fingerprintOf(stats: BigIntStats): string {
  */
 export function versionEtag(stats: BigIntStats, written = true): string {
   const base = `${stats.ino.toString(36)}-${stats.size.toString(36)}-${stats.mtimeNs.toString(36)}`;
-  return written ? `${base}-${randomBytes(4).toString("hex")}` : base;
+  return written ? `${base}-${randomTag()}` : base;
+}
+
+// Random bytes for the tags, drawn a few KiB at a time: one draw costs about as much as 4 bytes do (≈10 µs).
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomAt = 0;
+
+/** 8 hex digits of fresh randomness. */
+function randomTag(): string {
+  if (randomAt + 4 > randomPool.length) {
+    randomPool = randomBytes(RANDOM_POOL_BYTES);
+    randomAt = 0;
+  }
+  randomAt += 4;
+  return randomPool.toString("hex", randomAt - 4, randomAt);
 }
 
 /**

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { Element, REDACTED } from "../../../runtime/index.ts";
 import { NO_SUCH_KEY, StorageError, StorageFailure, explain, sanitizeError, scrub } from "./errors.ts";
 import { objectNameProblem, prefixProblem } from "./names.ts";
+import { ResumingRead } from "./resume.ts";
 import { RetriesExhausted } from "./retry.ts";
 import type {
   ByteRange,
@@ -116,7 +117,9 @@ export abstract class Storage<Config extends object = object> extends Element<Co
     return this.#run("downloadStream", name, async () => {
       const range = checkRange(options.range);
       const { stream } = await this.readObject(name, range);
-      return this.#guard(stream, "downloadStream", name);
+      const report = (error: unknown) => this.#wrap("downloadStream", name, error);
+      // A resumable read reports its own failures as ours: no second stream for every chunk to pass through.
+      return stream instanceof ResumingRead ? stream.reportFailuresAs(report) : this.#guard(stream, report);
     });
   }
 
@@ -348,8 +351,8 @@ export abstract class Storage<Config extends object = object> extends Element<Co
     return { url: this.objectUrl(name), name, size, etag, contentType };
   }
 
-  /** `stream`, with its errors turned into StorageErrors. */
-  #guard(stream: Readable, operation: string, name: string): Readable {
+  /** `stream`, with its errors turned into StorageErrors by `report`. */
+  #guard(stream: Readable, report: (error: unknown) => Error): Readable {
     const out = new Readable({
       highWaterMark: stream.readableHighWaterMark,
       read() {
@@ -364,7 +367,7 @@ export abstract class Storage<Config extends object = object> extends Element<Co
       if (!out.push(chunk)) stream.pause();
     });
     stream.once("end", () => out.push(null));
-    stream.once("error", (error) => out.destroy(this.#wrap(operation, name, error)));
+    stream.once("error", (error) => out.destroy(report(error)));
     return out;
   }
 }
@@ -431,6 +434,9 @@ function checkRange(range: ByteRange | undefined): ByteRange | undefined {
 
 /** Reads `stream` whole; into one allocation when its size is known. */
 function collect(stream: Readable, size: number | undefined): Promise<Buffer> {
+  // A small body is all in memory already: taken as it is, without a listener, a tick or a copy.
+  const whole = size !== undefined && stream instanceof ResumingRead ? stream.takeWhole(size) : undefined;
+  if (whole !== undefined) return Promise.resolve(whole);
   return new Promise((resolve, reject) => {
     const whole = size === undefined ? undefined : Buffer.allocUnsafe(size);
     const chunks: Buffer[] = [];
