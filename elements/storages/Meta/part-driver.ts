@@ -315,8 +315,12 @@ export async function abortedPut(
   try {
     found = await head();
   } catch {
-    // Unknown; the facade words it as an abort that stored nothing, the likelier case: no answer came.
-    return new StorageFailure("ABORTED", "it was aborted after its body had gone out whole; no answer came and a HEAD to check failed", { cause: outcome.error });
+    // Unknown, and said so: `stored` stays undefined rather than guessing either way.
+    return new StorageFailure(
+      "ABORTED",
+      "it was aborted after its body had gone out whole; no answer came and a HEAD to check failed, so whether it was stored is unknown: check with exists() before relying on either",
+      { cause: outcome.error },
+    );
   }
   const modified = found?.lastModified?.getTime() ?? Number.NaN;
   const recent = Number.isFinite(modified) && modified >= Math.floor(sent.since / 1000) * 1000;

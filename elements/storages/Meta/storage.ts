@@ -292,8 +292,8 @@ export abstract class Storage<Config extends object = object> extends Element<Co
       return await action();
     } catch (error) {
       if (signal?.aborted === true && !["INVALID_OBJECT_NAME", "INVALID_ARGUMENT"].includes(this.#facts(error).code)) {
-        // A Type that knows what became of the object (an abort that came too late to stop it) says so itself.
-        if (error instanceof StorageFailure && error.code === "ABORTED" && error.stored !== undefined) throw this.#wrap(operation, objectName, error);
+        // A Type's own ABORTED says what became of the object (stored, not stored, or unknown): kept as it is.
+        if (error instanceof StorageFailure && error.code === "ABORTED") throw this.#wrap(operation, objectName, error);
         throw this.#wrap(operation, objectName, new StorageFailure("ABORTED", "it was aborted before it finished; nothing was stored", { cause: error, stored: false }));
       }
       throw this.#wrap(operation, objectName, error);
