@@ -35,16 +35,20 @@ export interface V1Input {
 
 /** The V1 string to sign for a request. */
 export function v1StringToSign(input: V1Input): string {
-  const ossHeaders = Object.keys(input.headers)
-    .filter((name) => name.startsWith("x-oss-"))
-    .sort()
-    .map((name) => `${name}:${headerValue(input.headers[name]).trim()}\n`)
-    .join("");
-  const subresources = input.query
-    .filter(([name]) => SIGNED_SUBRESOURCES.has(name))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, value]) => (value === "" ? name : `${name}=${value}`));
-  const resource = subresources.length > 0 ? `${input.resource}?${subresources.join("&")}` : input.resource;
+  // Plain loops: this runs for every signed request, and most carry one x-oss-* header and no sub-resource.
+  const names: string[] = [];
+  for (const name in input.headers) if (name.startsWith("x-oss-")) names.push(name);
+  if (names.length > 1) names.sort();
+  let ossHeaders = "";
+  for (const name of names) ossHeaders += `${name}:${headerValue(input.headers[name]).trim()}\n`;
+  let resource = input.resource;
+  if (input.query.length > 0) {
+    const subresources = input.query
+      .filter(([name]) => SIGNED_SUBRESOURCES.has(name))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, value]) => (value === "" ? name : `${name}=${value}`));
+    if (subresources.length > 0) resource = `${resource}?${subresources.join("&")}`;
+  }
   return `${input.method}\n${input.contentMd5}\n${input.contentType}\n${input.date}\n${ossHeaders}${resource}`;
 }
 

@@ -52,11 +52,6 @@ export async function putObject(ctx: Ctx): Promise<void> {
     tags: taggingHeaderOf(req.headers),
     storageClass: storageClassOf(req.headers, bucketRecord.storageClass),
   };
-  const commit = async (record: ObjectRecord) =>
-    em.store.mutate(bucket, key, async (current) => {
-      if (forbidOverwrite && current) throw errors.fileAlreadyExists(key);
-      return record;
-    });
   let record: ObjectRecord;
   let md5: Buffer;
   let crc: string;
@@ -69,7 +64,7 @@ export async function putObject(ctx: Ctx): Promise<void> {
     const blob = em.store.writeBlob(bucket, small.body);
     record = { key, size: length, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file: "", blob, crc64: crc };
     try {
-      await commit(record);
+      await commitPut(ctx, record, forbidOverwrite);
     } catch (error) {
       em.store.releaseBlob(bucket, blob, length);
       throw error;
@@ -85,7 +80,7 @@ export async function putObject(ctx: Ctx): Promise<void> {
     crc = body.crc64;
     record = { key, size: body.size, etag: etagOf(md5), lastModified: Date.now(), type: "Normal", ...base, file, crc64: crc };
     try {
-      await commit(record);
+      await commitPut(ctx, record, forbidOverwrite);
     } catch (error) {
       await removeQuietly(path);
       throw error;
@@ -96,6 +91,14 @@ export async function putObject(ctx: Ctx): Promise<void> {
     ETag: quoteEtag(record.etag),
     "Content-MD5": md5.toString("base64"),
     "x-oss-hash-crc64ecma": crc,
+  });
+}
+
+// Makes a PUT's record the object's, unless x-oss-forbid-overwrite forbids replacing one that exists by then.
+function commitPut(ctx: Ctx, record: ObjectRecord, forbidOverwrite: boolean): Promise<ObjectRecord | undefined> {
+  return ctx.em.store.mutate(ctx.bucket, ctx.key, async (current) => {
+    if (forbidOverwrite && current) throw errors.fileAlreadyExists(ctx.key);
+    return record;
   });
 }
 
