@@ -6,7 +6,7 @@ import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type Out
 
 type HeadHeaders = OutgoingHttpHeaders | OutgoingHttpHeader[];
 
-/** A response whose `commonHeaders` go out with every head; headers given to writeHead are extended in place. */
+/** A response whose `commonHeaders` go out with every head, whatever writes it. */
 export class OssResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   /** Headers every answer to this request carries, whatever writes its head; unset for the S3 dialect. */
   commonHeaders: OutgoingHttpHeaders | undefined;
@@ -15,16 +15,27 @@ export class OssResponse<Request extends IncomingMessage = IncomingMessage> exte
     const common = this.commonHeaders;
     const given = typeof message === "string" ? headers : message;
     if (common === undefined) return typeof message === "string" ? super.writeHead(statusCode, message, headers) : super.writeHead(statusCode, given);
-    if (Array.isArray(given) || this.getHeaderNames().length > 0) {
+    if ((Array.isArray(given) && Array.isArray(given[0])) || this.getHeaderNames().length > 0) {
       // Someone used setHeader after all: Node merges on its slow path, and so do the common headers.
       for (const [name, value] of Object.entries(common)) if (value !== undefined && !this.hasHeader(name)) this.setHeader(name, value);
       return typeof message === "string" ? super.writeHead(statusCode, message, given) : super.writeHead(statusCode, given);
     }
-    // Into the object given rather than a copy: every caller builds it for this one answer, and a spread of two
-    // objects of different shapes costs V8 a runtime call per header. What the caller set wins, as it did over
-    // setHeader.
-    const merged: OutgoingHttpHeaders = given ?? {};
-    for (const name in common) if (merged[name] === undefined) merged[name] = common[name];
-    return typeof message === "string" ? super.writeHead(statusCode, message, merged) : super.writeHead(statusCode, merged);
+    // As Node's flat [name, value, …] list, which it writes in a plain loop: merging into an object (a spread, or
+    // adding keys) costs V8 a runtime call per header. What the caller set wins, as it did over setHeader.
+    const flat: OutgoingHttpHeader[] = [];
+    if (Array.isArray(given)) {
+      for (const name in common) if (!namesHeader(given, name)) flat.push(name, common[name]!);
+      for (const item of given) flat.push(item);
+    } else {
+      for (const name in common) if (given?.[name] === undefined) flat.push(name, common[name]!);
+      if (given !== undefined) for (const name in given) flat.push(name, given[name]!);
+    }
+    return typeof message === "string" ? super.writeHead(statusCode, message, flat) : super.writeHead(statusCode, flat);
   }
+}
+
+// Whether a flat [name, value, …] list has a header `name` (spelled as given: our callers spell it one way).
+function namesHeader(flat: OutgoingHttpHeader[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true;
+  return false;
 }

@@ -99,9 +99,8 @@ export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: Res
       // A response written to a connection that broke emits an error nobody waits for: the socket is gone, and
       // there is nothing left to do about it. Without a listener it would end the process.
       res.on("error", ignore);
-      const handling = serve(req, res, em, auth, addressing);
-      em.inFlight.add(handling);
-      void handling.then(() => em.inFlight.delete(handling));
+      em.inFlight.started();
+      void serve(req, res, em, auth, addressing);
     },
   );
   // No byte either way for this long, with a request under way: the client is gone or stalled (between
@@ -113,13 +112,15 @@ export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: Res
 
 function ignore(): void {}
 
-// One request of either dialect, to its end; never rejects.
+// One request of either dialect, to its end, counted in em.inFlight; never rejects.
 async function serve(req: IncomingMessage, res: OssResponse, em: EmulatorState, auth: AuthConfig, addressing: Addressing): Promise<void> {
   try {
     await (isS3Request(req.headers, req.url ?? "/") ? handleS3(req, res, em, auth) : handle(req, res, em, auth, addressing));
   } catch (error) {
     console.error("oss-emulator: a request failed after its answer was sent:", error);
     res.destroy();
+  } finally {
+    em.inFlight.ended();
   }
 }
 
