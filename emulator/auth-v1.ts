@@ -1,6 +1,6 @@
 // The V1 signature (`Authorization: OSS id:sig`, and presigned URLs with OSSAccessKeyId/Expires/Signature):
 // HMAC-SHA1 over VERB, Content-MD5, Content-Type, date (or Expires), the x-oss-* headers and the resource.
-import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { hmacSha1Base64 } from "./hmac-sha1.ts";
 
 /** Query parameters that are part of the V1 canonical resource; every other parameter is left out of it. */
 export const SIGNED_SUBRESOURCES = new Set([
@@ -54,19 +54,7 @@ export function v1StringToSign(input: V1Input): string {
 
 /** The base64 HMAC-SHA1 of `stringToSign`, read as UTF-8 (the client's default) or as raw bytes (`latin1`). */
 export function v1Signature(secret: string, stringToSign: string, encoding: "utf8" | "latin1" = "utf8"): string {
-  return createHmac("sha1", secretKey(secret)).update(stringToSign, encoding).digest("base64");
-}
-
-// A secret given as a string is turned into a key object on every createHmac; the emulator knows a handful of
-// secrets and checks one signature per request, so the key objects are kept (a bounded few).
-const secretKeys = new Map<string, KeyObject>();
-function secretKey(secret: string): KeyObject {
-  let key = secretKeys.get(secret);
-  if (key === undefined) {
-    key = createSecretKey(Buffer.from(secret, "utf8"));
-    if (secretKeys.size < 64) secretKeys.set(secret, key);
-  }
-  return key;
+  return hmacSha1Base64(secret, stringToSign, encoding);
 }
 
 export function headerValue(value: string | string[] | undefined): string {

@@ -4,7 +4,6 @@
 // host name, `/a/b` is object `b` in bucket `a` (path style) or object `a/b` in the default bucket (cname). The
 // signature names the resource the client meant, so a signed request is matched against each candidate target and
 // the one whose signature verifies wins; an unsigned request takes the first candidate.
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { headerValue, SIGNED_SUBRESOURCES, v1Signature, v1StringToSign } from "./auth-v1.ts";
 import { v2Signature, v2StringToSign } from "./auth-v2.ts";
@@ -411,10 +410,13 @@ function isoBasic(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
+// Compares every character whatever the first difference (no early exit), without making two Buffers for
+// timingSafeEqual on every request: signatures are short ASCII strings.
 function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
 
