@@ -247,7 +247,8 @@ export class Store {
    * delete, undefined for no change). The change is journaled before it is visible; a data file no longer named
    * is removed.
    */
-  async mutate(bucket: string, key: string, mutation: Mutation): Promise<ObjectRecord | undefined> {
+  mutate(bucket: string, key: string, mutation: Mutation): Promise<ObjectRecord | undefined> {
+    // Not async itself: the lock's promise is the answer, without one more promise and two turns around it.
     return this.withLock(`object:${bucket}\n${key}`, async () => {
       const state = this.state(bucket);
       const current = state.objects.get(key);

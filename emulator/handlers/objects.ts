@@ -15,7 +15,7 @@ import {
   checkContentMd5,
   checkTags,
   contentTypeOf,
-  encryptionHeadersOf,
+  ENCRYPTION_HEADERS,
   etagOf,
   md5Hex,
   objectAclOf,
@@ -87,12 +87,16 @@ export async function putObject(ctx: Ctx): Promise<void> {
       throw error;
     }
   }
-  sendEmpty(ctx, 200, {
-    ...encryptionHeadersOf(record.headers),
+  // One object for the head, written directly: this answers every PUT.
+  const reply: OutgoingHttpHeaders = {
+    "Content-Length": 0,
     ETag: quoteEtag(record.etag),
     "Content-MD5": md5.toString("base64"),
     "x-oss-hash-crc64ecma": crc,
-  });
+  };
+  for (const name of ENCRYPTION_HEADERS) if (record.headers[name] !== undefined) reply[name] = record.headers[name];
+  ctx.res.writeHead(200, reply);
+  ctx.res.end();
 }
 
 // Makes a PUT's record the object's, unless x-oss-forbid-overwrite forbids replacing one that exists by then.
