@@ -1,16 +1,19 @@
 // The local OSS server's throughput for small objects with the real ali-oss client, against a bare Node http
 // server that only reads each body, hashes it and answers from memory (200 with the MD5 as ETag for PUT, the
 // stored body for GET), measured in the same run. Each server runs in a child process of its own, as the
-// emulator runs for users (`oss-emulator`), and the client in this process: the ratio says how much of a real
-// client's pace the emulator keeps, with signatures checked and every object on disk. A second figure times
+// emulator runs for users (`oss-emulator`: the package's JavaScript, built here from the sources), and the client
+// in this process: the ratio says how much of a real client's pace the emulator keeps, with signatures checked
+// and every object on disk. A second figure times
 // CompleteMultipartUpload of a 1 GiB object against the time its parts took to upload: assembling must not
 // copy the parts again.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import OSS from "ali-oss";
 import type { Benchmark, Figure } from "./figure.ts";
 import { noise } from "./measure.ts";
@@ -26,10 +29,12 @@ const MEASURE_MS = 600;
 
 type Client = InstanceType<typeof OSS>;
 
-const emulatorIndex = new URL("../emulator/index.ts", import.meta.url).href;
+const execFileAsync = promisify(execFile);
+
+const root = fileURLToPath(new URL("..", import.meta.url));
 
 // The emulator child: starts with its defaults (a temporary data folder) and reports its endpoint and keys.
-const emulatorChild = `
+const emulatorChild = (emulatorIndex: string) => `
 const { startOssEmulator } = await import(${JSON.stringify(emulatorIndex)});
 const emulator = await startOssEmulator();
 process.send({ endpoint: emulator.endpoint, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret, bucket: emulator.bucket });
@@ -66,11 +71,14 @@ process.on("disconnect", () => process.exit(0));
 
 export default (async () => {
   const payload = Buffer.alloc(SIZE, 0x61);
+  const build = await buildEmulator();
   const emulator = await startChild<{ endpoint: string; accessKeyId: string; accessKeySecret: string; bucket: string }>(
-    emulatorChild,
-    true,
-  );
-  const bare = await startChild<{ endpoint: string }>(bareChild, false);
+    emulatorChild(build.index),
+  ).catch(async (error: unknown) => {
+    await build.remove();
+    throw error;
+  });
+  const bare = await startChild<{ endpoint: string }>(bareChild);
   try {
     const options = { accessKeyId: emulator.info.accessKeyId, accessKeySecret: emulator.info.accessKeySecret, bucket: emulator.info.bucket };
     const emulatorClient = new OSS({ ...options, endpoint: emulator.info.endpoint, sldEnable: true } as OSS.Options);
@@ -109,8 +117,29 @@ export default (async () => {
     return figures;
   } finally {
     await Promise.all([emulator.stop(), bare.stop()]);
+    await build.remove();
   }
 }) satisfies Benchmark;
+
+// The emulator as users run it (`oss-emulator`, or `jit-elements/emulator` from the package): the package's
+// JavaScript, compiled afresh from these sources with the package's build settings, so that both servers run as
+// plain JavaScript. Run through tsx instead, the sources would also carry what tsx adds to them (every named
+// function wrapped to keep its name, a property definition each time a closure is made), which the package does
+// not ship and the baseline does not pay.
+async function buildEmulator(): Promise<{ index: string; remove: () => Promise<void> }> {
+  const out = await mkdtemp(join(tmpdir(), "bench-emulator-build-"));
+  const remove = () => rm(out, { recursive: true, force: true });
+  const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
+  const args = [tsc, "-p", "tsconfig.build.json", "--outDir", out, "--declaration", "false", "--sourceMap", "false", "--inlineSources", "false"];
+  try {
+    await execFileAsync(process.execPath, args, { cwd: root });
+  } catch (error) {
+    await remove();
+    const output = (error as { stdout?: string }).stdout ?? "";
+    throw new Error(`Building the emulator for the benchmark failed:\n${output}`);
+  }
+  return { index: pathToFileURL(join(out, "emulator", "index.js")).href, remove };
+}
 
 const GiB = 1024 ** 3;
 const PART_SIZE = 64 * 1024 * 1024;
@@ -170,12 +199,12 @@ async function measure(request: (i: number) => Promise<void>, total: { count: nu
   total.ms += performance.now() - start;
 }
 
-// Runs `code` as an ES module in a child node (with tsx when it imports TypeScript) and waits for its first message.
-async function startChild<T>(code: string, typescript: boolean): Promise<{ info: T; stop: () => Promise<void> }> {
+// Runs `code` as an ES module in a child node and waits for its first message.
+async function startChild<T>(code: string): Promise<{ info: T; stop: () => Promise<void> }> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(typescript ? ["--import", "tsx"] : []), "--input-type=module", "--eval", code],
-    { stdio: ["ignore", "inherit", "inherit", "ipc"], cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    ["--input-type=module", "--eval", code],
+    { stdio: ["ignore", "inherit", "inherit", "ipc"], cwd: root },
   );
   const [info] = (await Promise.race([
     once(child, "message"),

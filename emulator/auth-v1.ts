@@ -1,6 +1,6 @@
 // The V1 signature (`Authorization: OSS id:sig`, and presigned URLs with OSSAccessKeyId/Expires/Signature):
 // HMAC-SHA1 over VERB, Content-MD5, Content-Type, date (or Expires), the x-oss-* headers and the resource.
-import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { hmacSha1Base64 } from "./hmac-sha1.ts";
 
 /** Query parameters that are part of the V1 canonical resource; every other parameter is left out of it. */
 export const SIGNED_SUBRESOURCES = new Set([
@@ -35,34 +35,26 @@ export interface V1Input {
 
 /** The V1 string to sign for a request. */
 export function v1StringToSign(input: V1Input): string {
-  const ossHeaders = Object.keys(input.headers)
-    .filter((name) => name.startsWith("x-oss-"))
-    .sort()
-    .map((name) => `${name}:${headerValue(input.headers[name]).trim()}\n`)
-    .join("");
-  const subresources = input.query
-    .filter(([name]) => SIGNED_SUBRESOURCES.has(name))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, value]) => (value === "" ? name : `${name}=${value}`));
-  const resource = subresources.length > 0 ? `${input.resource}?${subresources.join("&")}` : input.resource;
+  // Plain loops: this runs for every signed request, and most carry one x-oss-* header and no sub-resource.
+  const names: string[] = [];
+  for (const name in input.headers) if (name.startsWith("x-oss-")) names.push(name);
+  if (names.length > 1) names.sort();
+  let ossHeaders = "";
+  for (const name of names) ossHeaders += `${name}:${headerValue(input.headers[name]).trim()}\n`;
+  let resource = input.resource;
+  if (input.query.length > 0) {
+    const subresources = input.query
+      .filter(([name]) => SIGNED_SUBRESOURCES.has(name))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, value]) => (value === "" ? name : `${name}=${value}`));
+    if (subresources.length > 0) resource = `${resource}?${subresources.join("&")}`;
+  }
   return `${input.method}\n${input.contentMd5}\n${input.contentType}\n${input.date}\n${ossHeaders}${resource}`;
 }
 
 /** The base64 HMAC-SHA1 of `stringToSign`, read as UTF-8 (the client's default) or as raw bytes (`latin1`). */
 export function v1Signature(secret: string, stringToSign: string, encoding: "utf8" | "latin1" = "utf8"): string {
-  return createHmac("sha1", secretKey(secret)).update(stringToSign, encoding).digest("base64");
-}
-
-// A secret given as a string is turned into a key object on every createHmac; the emulator knows a handful of
-// secrets and checks one signature per request, so the key objects are kept (a bounded few).
-const secretKeys = new Map<string, KeyObject>();
-function secretKey(secret: string): KeyObject {
-  let key = secretKeys.get(secret);
-  if (key === undefined) {
-    key = createSecretKey(Buffer.from(secret, "utf8"));
-    if (secretKeys.size < 64) secretKeys.set(secret, key);
-  }
-  return key;
+  return hmacSha1Base64(secret, stringToSign, encoding);
 }
 
 export function headerValue(value: string | string[] | undefined): string {

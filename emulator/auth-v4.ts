@@ -1,5 +1,5 @@
 // The V4 signature (OSS4-HMAC-SHA256), in the Authorization header or in presigned URL parameters.
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { headerValue } from "./auth-v1.ts";
 
 export interface V4Input {
@@ -48,11 +48,24 @@ export function v4StringToSign(timestamp: string, scope: string, canonicalReques
 
 /** The hex signature: an HMAC-SHA256 chain from "aliyun_v4" + secret over day, region, product, terminator. */
 export function v4Signature(secret: string, day: string, region: string, product: string, stringToSign: string): string {
-  const dateKey = createHmac("sha256", `aliyun_v4${secret}`).update(day).digest();
-  const regionKey = createHmac("sha256", dateKey).update(region).digest();
-  const productKey = createHmac("sha256", regionKey).update(product).digest();
-  const signingKey = createHmac("sha256", productKey).update("aliyun_v4_request").digest();
-  return createHmac("sha256", signingKey).update(stringToSign, "utf8").digest("hex");
+  return createHmac("sha256", signingKey(secret, day, region, product)).update(stringToSign, "utf8").digest("hex");
+}
+
+// The signing key depends only on the secret and the scope, which change once a day: four HMACs per request (and
+// per reading tried) saved by keeping a bounded few.
+const signingKeys = new Map<string, KeyObject>();
+function signingKey(secret: string, day: string, region: string, product: string): KeyObject {
+  const id = `${day}\n${region}\n${product}\n${secret}`;
+  let key = signingKeys.get(id);
+  if (key === undefined) {
+    const dateKey = createHmac("sha256", `aliyun_v4${secret}`).update(day).digest();
+    const regionKey = createHmac("sha256", dateKey).update(region).digest();
+    const productKey = createHmac("sha256", regionKey).update(product).digest();
+    key = createSecretKey(createHmac("sha256", productKey).update("aliyun_v4_request").digest());
+    if (signingKeys.size >= 64) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
 }
 
 /** Parses `yyyymmddTHHMMSSZ` into milliseconds since the epoch; NaN when malformed. */

@@ -4,7 +4,6 @@
 // host name, `/a/b` is object `b` in bucket `a` (path style) or object `a/b` in the default bucket (cname). The
 // signature names the resource the client meant, so a signed request is matched against each candidate target and
 // the one whose signature verifies wins; an unsigned request takes the first candidate.
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { headerValue, SIGNED_SUBRESOURCES, v1Signature, v1StringToSign } from "./auth-v1.ts";
 import { v2Signature, v2StringToSign } from "./auth-v2.ts";
@@ -57,13 +56,13 @@ export function authenticate(
   now = Date.now(),
 ): { principal: Principal; target: Target } {
   const authorization = headerValue(request.headers.authorization);
-  const names = new Set(request.query.map(([name]) => name));
   if (authorization !== "") {
     if (authorization.startsWith("OSS4-HMAC-SHA256 ")) return v4Header(request, authorization, targets, config, now);
     if (authorization.startsWith("OSS ")) return v1Header(request, authorization, targets, config, now);
     if (authorization.startsWith("OSS2 ")) return v2Header(request, authorization, targets, config, now);
     throw errors.invalidArgument("Authorization header is invalid.", "Authorization", authorization.split(" ")[0]);
   }
+  const names = new Set(request.query.map(([name]) => name));
   if (names.has("OSSAccessKeyId") || names.has("Signature")) return v1Url(request, targets, config, now);
   if (request.query.some(([name, value]) => name === "x-oss-signature-version" && value === "OSS2")) {
     return v2Url(request, targets, config, now);
@@ -90,9 +89,11 @@ function v1Header(
   const [, accessKeyId, signature] = m as unknown as [string, string, string];
   const key = lookUp(config, accessKeyId, headerValue(request.headers["x-oss-security-token"]), now);
   // The client signs x-oss-date in the date slot (it never sends Date); raw HTTP clients sign Date.
-  const dates = unique([headerValue(request.headers["x-oss-date"]), headerValue(request.headers.date)].filter((d) => d !== ""));
-  if (dates.length === 0) throw errors.accessDenied("OSS authentication requires a valid Date.");
-  const requestTime = Date.parse(dates[0]!);
+  const ossDate = headerValue(request.headers["x-oss-date"]);
+  const httpDate = headerValue(request.headers.date);
+  const dates = ossDate === "" ? [httpDate] : httpDate === "" || httpDate === ossDate ? [ossDate] : [ossDate, httpDate];
+  if (dates[0] === "") throw errors.accessDenied("OSS authentication requires a valid Date.");
+  const requestTime = parseHttpDate(dates[0]!);
   if (!Number.isFinite(requestTime)) throw errors.accessDenied("OSS authentication requires a valid Date.");
   checkSkew(requestTime, now, dates[0]!);
   return v1Verify(request, targets, dates, key.secret, signature, { kind: "owner", accessKeyId, method: "v1-header" });
@@ -130,12 +131,14 @@ function v1Verify(
   principal: Principal,
 ): { principal: Principal; target: Target } {
   let first: string | undefined;
+  const contentMd5 = headerValue(request.headers["content-md5"]);
+  const contentType = headerValue(request.headers["content-type"]);
   for (const target of targets) {
     for (const date of dates) {
       const stringToSign = v1StringToSign({
         method: request.method,
-        contentMd5: headerValue(request.headers["content-md5"]),
-        contentType: headerValue(request.headers["content-type"]),
+        contentMd5,
+        contentType,
         date,
         headers: request.headers,
         resource: resourceOf(target),
@@ -386,6 +389,17 @@ function lookUp(config: AuthConfig, accessKeyId: string, token: string, now: num
   return key;
 }
 
+// A client sends the same date on every request within a second: parsing it once is enough.
+let lastDate = "";
+let lastDateMs = NaN;
+function parseHttpDate(date: string): number {
+  if (date !== lastDate) {
+    lastDateMs = Date.parse(date);
+    lastDate = date;
+  }
+  return lastDateMs;
+}
+
 function checkSkew(requestTime: number, now: number, given: string): void {
   if (Math.abs(requestTime - now) > MAX_SKEW_MS) {
     throw errors.timeTooSkewed(given, new Date(now).toUTCString());
@@ -396,13 +410,13 @@ function isoBasic(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
+// Compares every character whatever the first difference (no early exit), without making two Buffers for
+// timingSafeEqual on every request: signatures are short ASCII strings.
 function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
-}
 

@@ -19,6 +19,10 @@ export interface BlobRef {
 
 /** Bodies up to this size are kept in segments; larger ones get a file of their own. */
 export const MAX_BLOB_SIZE = 64 * 1024;
+// Bodies read whole are kept in memory up to this many bytes per bucket, the oldest let go first: a read of a
+// kept body is a lookup instead of a positioned read (a system call and a copy). A body never changes while a
+// record names it (a write appends a new one), and is let go when released.
+const CACHE_BYTES = 16 * 1024 * 1024;
 // A new segment is started once the active one is this large.
 const SEGMENT_SIZE = 64 * 1024 * 1024;
 
@@ -36,6 +40,8 @@ export class Blobs {
   // Bodies appended since the last flush: they follow each other in the active segment from `pendingStart`.
   private pending: Buffer[] = [];
   private pendingStart = 0;
+  private readonly cache = new Map<number, Buffer>();
+  private cacheBytes = 0;
 
   /**
    * Opens the segments in `dir`: `live` names every body a record points to. Segments that hold none are
@@ -96,8 +102,37 @@ export class Blobs {
     }
   }
 
-  /** Reads `length` bytes of the body at `ref`, from byte `start` of it. */
-  read(ref: BlobRef, start: number, length: number): Buffer {
+  /**
+   * Reads `length` bytes of the body at `ref` (of `size` bytes), from byte `start` of it. The bytes may be shared
+   * with other reads: they must not be changed.
+   */
+  read(ref: BlobRef, start: number, length: number, size: number): Buffer {
+    const id = cacheId(ref);
+    const kept = this.cache.get(id);
+    if (kept !== undefined && kept.length === size) return start === 0 && length === size ? kept : kept.subarray(start, start + length);
+    const buffer = this.readFromSegment(ref, start, length);
+    if (start === 0 && length === size && size <= MAX_BLOB_SIZE) this.keep(id, buffer);
+    return buffer;
+  }
+
+  private keep(id: number, body: Buffer): void {
+    this.cache.set(id, body);
+    this.cacheBytes += body.length;
+    for (const [oldest, bytes] of this.cache) {
+      if (this.cacheBytes <= CACHE_BYTES) break;
+      this.cache.delete(oldest);
+      this.cacheBytes -= bytes.length;
+    }
+  }
+
+  private forget(id: number): void {
+    const kept = this.cache.get(id);
+    if (kept === undefined) return;
+    this.cache.delete(id);
+    this.cacheBytes -= kept.length;
+  }
+
+  private readFromSegment(ref: BlobRef, start: number, length: number): Buffer {
     const segment = this.segments.get(ref.segment);
     if (!segment) throw new Error(`Segment ${ref.segment} is gone.`);
     const buffer = Buffer.allocUnsafe(length);
@@ -115,6 +150,7 @@ export class Blobs {
    * should be compacted (never the active one).
    */
   release(ref: BlobRef, size: number): number | undefined {
+    this.forget(cacheId(ref));
     const segment = this.segments.get(ref.segment);
     if (!segment) return undefined;
     segment.live -= size;
@@ -131,6 +167,11 @@ export class Blobs {
     const segment = this.segments.get(number);
     if (!segment || number === this.active) return;
     this.segments.delete(number);
+    for (const [id, body] of this.cache) {
+      if (Math.floor(id / 2 ** 32) !== number) continue;
+      this.cache.delete(id);
+      this.cacheBytes -= body.length;
+    }
     closeSync(segment.fd);
     try {
       unlinkSync(this.path(number));
@@ -149,6 +190,8 @@ export class Blobs {
   close(): void {
     for (const segment of this.segments.values()) closeSync(segment.fd);
     this.segments.clear();
+    this.cache.clear();
+    this.cacheBytes = 0;
   }
 
   private startSegment(): void {
@@ -163,4 +206,9 @@ export class Blobs {
   private path(number: number): string {
     return join(this.dir, `${number}.seg`);
   }
+}
+
+// A body's place as one number (offsets stay below 2^32: a segment is closed at 64 MiB).
+function cacheId(ref: BlobRef): number {
+  return ref.segment * 2 ** 32 + ref.offset;
 }

@@ -5,6 +5,17 @@ import { headerValue } from "./auth-v1.ts";
 import { errors } from "./errors.ts";
 import type { ObjectRecord } from "./store.ts";
 
+// The header names of each family, spelled out once rather than for every read.
+const CONDITION_HEADERS = {
+  "if-": { match: "if-match", noneMatch: "if-none-match", modifiedSince: "if-modified-since", unmodifiedSince: "if-unmodified-since" },
+  "x-oss-copy-source-if-": {
+    match: "x-oss-copy-source-if-match",
+    noneMatch: "x-oss-copy-source-if-none-match",
+    modifiedSince: "x-oss-copy-source-if-modified-since",
+    unmodifiedSince: "x-oss-copy-source-if-unmodified-since",
+  },
+} as const;
+
 /**
  * "proceed", or "not-modified" (answer 304); throws 412 PreconditionFailed. The order is RFC 7232's: If-Match,
  * then If-Unmodified-Since only without If-Match; If-None-Match, then If-Modified-Since only without If-None-Match.
@@ -14,10 +25,11 @@ export function evaluateConditions(
   record: ObjectRecord,
   prefix: "if-" | "x-oss-copy-source-if-",
 ): "proceed" | "not-modified" {
-  const ifMatch = headerValue(headers[`${prefix}match`]);
-  const ifNoneMatch = headerValue(headers[`${prefix}none-match`]);
-  const ifModifiedSince = parseHttpDate(headerValue(headers[`${prefix}modified-since`]));
-  const ifUnmodifiedSince = parseHttpDate(headerValue(headers[`${prefix}unmodified-since`]));
+  const names = CONDITION_HEADERS[prefix];
+  const ifMatch = headerValue(headers[names.match]);
+  const ifNoneMatch = headerValue(headers[names.noneMatch]);
+  const ifModifiedSince = parseHttpDate(headerValue(headers[names.modifiedSince]));
+  const ifUnmodifiedSince = parseHttpDate(headerValue(headers[names.unmodifiedSince]));
   // HTTP dates have whole seconds: compare at that grain, or an object is always "modified" after itself.
   const modified = Math.floor(record.lastModified / 1000) * 1000;
   if (ifMatch !== "") {

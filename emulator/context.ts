@@ -26,7 +26,34 @@ export interface EmulatorState {
   /** The keys accepted, for forms that carry their own signature (PostObject). */
   auth: AuthConfig;
   /** Requests being handled: stopping waits for them before it closes the store and removes files. */
-  inFlight: Set<Promise<void>>;
+  inFlight: InFlight;
+}
+
+/** A count of the requests being handled, and a way to wait until none is. */
+export class InFlight {
+  private count = 0;
+  private waiting: Array<() => void> = [];
+
+  get size(): number {
+    return this.count;
+  }
+
+  started(): void {
+    this.count++;
+  }
+
+  ended(): void {
+    this.count--;
+    if (this.count > 0 || this.waiting.length === 0) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Resolves once no request is being handled. */
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiting.push(resolve));
+  }
 }
 
 /** The decoded query parameters of a request, in order. */

@@ -1,9 +1,9 @@
 // Object headers: what a write stores from its request, and what a read answers with.
 import { createHash } from "node:crypto";
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from "node:http";
 import { headerValue } from "./auth-v1.ts";
 import { quoteEtag, type Query } from "./context.ts";
-import { restoreHeaderOf } from "./archive.ts";
+import { ARCHIVE_CLASSES, restoreHeaderOf } from "./archive.ts";
 import { errors } from "./errors.ts";
 import type { Acl, ObjectAcl, ObjectRecord } from "./store.ts";
 
@@ -21,11 +21,12 @@ export function contentTypeOf(headers: IncomingHttpHeaders): string {
 /** Server-side encryption headers: stored and echoed as the service echoes them (the bytes are not encrypted). */
 export const ENCRYPTION_HEADERS = ["x-oss-server-side-encryption", "x-oss-server-side-encryption-key-id", "x-oss-server-side-data-encryption"];
 const ENCRYPTION_ALGORITHMS = new Set(["AES256", "KMS", "SM4"]);
+const KEPT_HEADERS = [...STORED_HEADERS, ...ENCRYPTION_HEADERS];
 
 /** The standard and encryption headers a write keeps; 400 for an encryption the service does not offer. */
 export function storedHeadersOf(headers: IncomingHttpHeaders): Record<string, string> {
   const stored: Record<string, string> = {};
-  for (const name of [...STORED_HEADERS, ...ENCRYPTION_HEADERS]) {
+  for (const name of KEPT_HEADERS) {
     const value = headers[name];
     if (value !== undefined) stored[name] = sendableValue(name, value);
   }
@@ -62,10 +63,10 @@ export function sendableValue(name: string, value: string | string[] | undefined
 export function userMetaOf(headers: IncomingHttpHeaders): Record<string, string> {
   const meta: Record<string, string> = {};
   let size = 0;
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
     if (!name.startsWith("x-oss-meta-")) continue;
     const short = name.slice("x-oss-meta-".length);
-    meta[short] = sendableValue(name, value);
+    meta[short] = sendableValue(name, headers[name]);
     size += short.length + meta[short].length;
   }
   if (size > 8 * 1024) throw errors.invalidArgument("User metadata exceeds 8 KB.", "x-oss-meta-*", "");
@@ -147,8 +148,50 @@ export function md5Hex(text: string): string {
   return createHash("md5").update(text, "utf8").digest("hex").toUpperCase();
 }
 
+// The headers of a plain object's reads, kept with the record: a record never changes (a write replaces it), and
+// formatting its date, ETag and MD5 again for every read is most of what a small GET costs here. Archive objects
+// (whose x-oss-restore follows the clock) and reads through a symlink are built every time.
+const readHeaders = new WeakMap<ObjectRecord, OutgoingHttpHeaders>();
+
+// The same, as the flat [name, value, …] list Node writes fastest, with the whole body's Content-Length: what a
+// plain read of a whole object answers with. Kept per record, as above.
+const wholeReadHeads = new WeakMap<ObjectRecord, OutgoingHttpHeader[]>();
+
+/**
+ * The head of a 200 answer with the whole of `record`, for a read without a symlink or response-* parameters;
+ * undefined for archive objects, whose head follows the clock.
+ */
+export function wholeReadHead(record: ObjectRecord): OutgoingHttpHeader[] | undefined {
+  if (ARCHIVE_CLASSES.has(record.storageClass)) return undefined;
+  let head = wholeReadHeads.get(record);
+  if (head === undefined) {
+    const headers = buildObjectHeaders(record, undefined);
+    headers["Content-Length"] = record.size;
+    head = [];
+    for (const name in headers) head.push(name, headers[name]!);
+    wholeReadHeads.set(record, head);
+  }
+  return head;
+}
+
 /** The headers GetObject and HeadObject answer with (not Content-Length, which depends on the range). */
 export function objectHeaders(record: ObjectRecord, query: Query | undefined, link?: ObjectRecord): OutgoingHttpHeaders {
+  let headers: OutgoingHttpHeaders;
+  if (link === undefined && !ARCHIVE_CLASSES.has(record.storageClass)) {
+    let kept = readHeaders.get(record);
+    if (kept === undefined) {
+      kept = buildObjectHeaders(record, undefined);
+      readHeaders.set(record, kept);
+    }
+    headers = { ...kept };
+  } else {
+    headers = buildObjectHeaders(record, link);
+  }
+  if (query && query.entries.length > 0) applyResponseParameters(headers, query);
+  return headers;
+}
+
+function buildObjectHeaders(record: ObjectRecord, link: ObjectRecord | undefined): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {
     "Content-Type": record.contentType,
     ETag: quoteEtag(record.etag),
@@ -157,33 +200,37 @@ export function objectHeaders(record: ObjectRecord, query: Query | undefined, li
     "x-oss-object-type": link ? "Symlink" : record.type,
     "x-oss-storage-class": record.storageClass,
   };
-  for (const [name, value] of Object.entries(record.headers)) headers[name] = value;
+  for (const name in record.headers) headers[name] = record.headers[name];
   const restore = restoreHeaderOf(record);
   if (restore !== undefined) headers["x-oss-restore"] = restore;
-  for (const [name, value] of Object.entries((link ?? record).meta)) headers[`x-oss-meta-${name}`] = value;
+  const meta = (link ?? record).meta;
+  for (const name in meta) headers[`x-oss-meta-${name}`] = meta[name];
   const tags = (link ?? record).tags;
   if (tags.length > 0) headers["x-oss-tagging-count"] = String(tags.length);
   if (record.type === "Appendable") headers["x-oss-next-append-position"] = String(record.size);
   // The whole object's CRC, on ranged reads too, as the service sends it (clients check it on whole reads).
   if (record.crc64 !== undefined) headers["x-oss-hash-crc64ecma"] = record.crc64;
   if (record.type === "Normal") headers["Content-MD5"] = Buffer.from(record.etag, "hex").toString("base64");
-  if (query) {
-    // GetObject's response-* parameters replace the stored headers in this answer only.
-    for (const [param, header] of [
-      ["response-content-type", "Content-Type"],
-      ["response-content-language", "content-language"],
-      ["response-expires", "expires"],
-      ["response-cache-control", "cache-control"],
-      ["response-content-disposition", "content-disposition"],
-      ["response-content-encoding", "content-encoding"],
-    ] as const) {
-      const value = query.get(param);
-      if (value !== undefined && NOT_IN_HEADER.test(value)) {
-        throw errors.invalidArgument(`${param} contains characters a header may not carry.`, param, "");
-      }
-      // A URL carries any UTF-8; an HTTP header carries bytes: send the UTF-8 bytes as they are.
-      if (value !== undefined) headers[header] = /[^\u0000-\u00ff]/.test(value) ? Buffer.from(value, "utf8").toString("latin1") : value;
-    }
-  }
   return headers;
+}
+
+// GetObject's response-* parameters replace the stored headers in this answer only.
+const RESPONSE_PARAMETERS = [
+  ["response-content-type", "Content-Type"],
+  ["response-content-language", "content-language"],
+  ["response-expires", "expires"],
+  ["response-cache-control", "cache-control"],
+  ["response-content-disposition", "content-disposition"],
+  ["response-content-encoding", "content-encoding"],
+] as const;
+
+function applyResponseParameters(headers: OutgoingHttpHeaders, query: Query): void {
+  for (const [param, header] of RESPONSE_PARAMETERS) {
+    const value = query.get(param);
+    if (value !== undefined && NOT_IN_HEADER.test(value)) {
+      throw errors.invalidArgument(`${param} contains characters a header may not carry.`, param, "");
+    }
+    // A URL carries any UTF-8; an HTTP header carries bytes: send the UTF-8 bytes as they are.
+    if (value !== undefined) headers[header] = /[^\u0000-\u00ff]/.test(value) ? Buffer.from(value, "utf8").toString("latin1") : value;
+  }
 }

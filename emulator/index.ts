@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
 import type { KeyEntry } from "./auth.ts";
 import { ConnectionGuard, resolveLimits, type ConnectionLimits } from "./connections.ts";
-import type { EmulatorState } from "./context.ts";
+import { InFlight, type EmulatorState } from "./context.ts";
 import { Faults, type FaultOptions, type FaultStats } from "./faults.ts";
 import { applyLifecycle } from "./lifecycle.ts";
 import { isBucketName } from "./names.ts";
@@ -138,7 +138,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     restoreDelayMs: options.restoreDelayMs ?? 1000,
     s3MinPartSize: options.s3MinPartSize ?? 5 * 1024 * 1024,
     auth: { region, keys: keyRing(accessKeyId, accessKeySecret, options.stsTokens ?? []) },
-    inFlight: new Set(),
+    inFlight: new InFlight(),
   };
   const auth = state.auth;
 
@@ -174,7 +174,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
         // Closing dropped every connection; handlers still running notice and end. Wait for them, so that none
         // writes into the store after it closed (or into the folder after it was removed).
         const settled = await Promise.race([
-          Promise.allSettled([...state.inFlight]).then(() => true),
+          state.inFlight.idle().then(() => true),
           sleep(STOP_GRACE_MS, false, { ref: false }),
         ]);
         // Handlers end once their connection is gone; one that does not is a defect worth seeing.

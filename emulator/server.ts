@@ -1,12 +1,13 @@
 // The HTTP front: every request goes through the same steps, in the service's order: address, authenticate,
 // name the operation, inject faults, check the bucket and the caller's rights, then the operation's handler.
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { resolveTargets, parseRequestUrl } from "./addressing.ts";
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server } from "node:http";
+import { resolveTargets, parseRequestUrl, type Addressing } from "./addressing.ts";
 import { authenticate, type AuthConfig } from "./auth.ts";
 import type { ConnectionGuard, ResolvedLimits } from "./connections.ts";
 import { Query, sendEmpty, sendError, waitUnlessGone, type Ctx, type EmulatorState } from "./context.ts";
 import { corsHeaders, preflight, rulesFor } from "./cors.ts";
+import { OssResponse } from "./response.ts";
 import { anonymousDecision, policyResource } from "./policy.ts";
 import { errors } from "./errors.ts";
 import * as buckets from "./handlers/buckets.ts";
@@ -73,8 +74,14 @@ const BODY_OPERATIONS = new Set(["PutObject", "PostObject", "AppendObject", "Upl
 
 /** An HTTP server answering the OSS protocol for `em`, authenticating with `auth`, within `limits`. */
 export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: ResolvedLimits, guard: ConnectionGuard): Server {
-  const server = createServer(
+  const addressing: Addressing = {
+    ownHosts: em.ownHosts,
+    defaultBucket: em.defaultBucket,
+    bucketExists: (name) => em.store.bucket(name) !== undefined,
+  };
+  const server = createServer<typeof IncomingMessage, typeof OssResponse>(
     {
+      ServerResponse: OssResponse,
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -92,13 +99,8 @@ export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: Res
       // A response written to a connection that broke emits an error nobody waits for: the socket is gone, and
       // there is nothing left to do about it. Without a listener it would end the process.
       res.on("error", ignore);
-      const answer = isS3Request(req.headers, req.url ?? "/") ? handleS3(req, res, em, auth) : handle(req, res, em, auth);
-      const handling = answer.catch((error: unknown) => {
-        console.error("oss-emulator: a request failed after its answer was sent:", error);
-        res.destroy();
-      });
-      em.inFlight.add(handling);
-      void handling.finally(() => em.inFlight.delete(handling));
+      em.inFlight.started();
+      void serve(req, res, em, auth, addressing);
     },
   );
   // No byte either way for this long, with a request under way: the client is gone or stalled (between
@@ -110,6 +112,18 @@ export function createOssServer(em: EmulatorState, auth: AuthConfig, limits: Res
 
 function ignore(): void {}
 
+// One request of either dialect, to its end, counted in em.inFlight; never rejects.
+async function serve(req: IncomingMessage, res: OssResponse, em: EmulatorState, auth: AuthConfig, addressing: Addressing): Promise<void> {
+  try {
+    await (isS3Request(req.headers, req.url ?? "/") ? handleS3(req, res, em, auth) : handle(req, res, em, auth, addressing));
+  } catch (error) {
+    console.error("oss-emulator: a request failed after its answer was sent:", error);
+    res.destroy();
+  } finally {
+    em.inFlight.ended();
+  }
+}
+
 const REQUEST_ID_PREFIX = randomBytes(6).toString("hex").toUpperCase();
 let requestCounter = 0;
 
@@ -119,30 +133,29 @@ function nextRequestId(): string {
   return REQUEST_ID_PREFIX + requestCounter.toString(16).toUpperCase().padStart(12, "0");
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, em: EmulatorState, auth: AuthConfig): Promise<void> {
+async function handle(req: IncomingMessage, res: OssResponse, em: EmulatorState, auth: AuthConfig, addressing: Addressing): Promise<void> {
   const requestId = nextRequestId();
-  res.setHeader("x-oss-request-id", requestId);
-  res.setHeader("Server", "AliyunOSS");
+  const common: OutgoingHttpHeaders = { "x-oss-request-id": requestId, Server: "AliyunOSS" };
+  res.commonHeaders = common;
   const method = req.method ?? "GET";
   let hostId = req.headers.host ?? `oss-${em.region}.aliyuncs.com`;
   try {
     const { path, query: entries } = parseRequestUrl(req.url ?? "/");
     const query = new Query(entries);
-    const targets = resolveTargets(req.headers.host ?? "", path, {
-      ownHosts: em.ownHosts,
-      defaultBucket: em.defaultBucket,
-      bucketExists: (name) => em.store.bucket(name) !== undefined,
-    });
+    const targets = resolveTargets(req.headers.host ?? "", path, addressing);
     if (method === "OPTIONS") {
       const bucket = targets[0]!.bucket;
       const headers = preflight(req.headers, rulesFor(bucket === undefined ? undefined : em.store.bucket(bucket), em.cors));
       sendEmpty({ res }, 200, headers);
       return;
     }
-    // CORS headers go on every answer, errors included, so that a browser can read why a request failed.
-    const corsBucket = targets[0]!.bucket === undefined ? undefined : em.store.bucket(targets[0]!.bucket);
-    for (const [name, value] of Object.entries(corsHeaders(req.headers, method, rulesFor(corsBucket, em.cors)))) {
-      if (value !== undefined) res.setHeader(name, value);
+    // CORS headers go on every answer, errors included, so that a browser can read why a request failed. Only a
+    // request with an Origin gets any.
+    if (req.headers.origin) {
+      const corsBucket = targets[0]!.bucket === undefined ? undefined : em.store.bucket(targets[0]!.bucket);
+      for (const [name, value] of Object.entries(corsHeaders(req.headers, method, rulesFor(corsBucket, em.cors)))) {
+        if (value !== undefined) common[name] = value;
+      }
     }
     const { principal, target } = authenticate({ method, headers: req.headers, query: entries }, targets, auth);
     hostId = target.bucket === undefined ? `oss-${em.region}.aliyuncs.com` : `${target.bucket}.oss-${em.region}.aliyuncs.com`;
