@@ -1,6 +1,6 @@
 // Moving bytes between requests and files without holding them: bodies are streamed into a fresh file with
 // their MD5 computed on the way, and objects are assembled or copied by streaming file to file.
-import * as nodeCrypto from "node:crypto";
+import { digestOf } from "./digest.ts";
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream, writeFileSync } from "node:fs";
 import { open, unlink } from "node:fs/promises";
@@ -18,10 +18,7 @@ export interface WrittenBody {
   crc64: string;
 }
 
-// The MD5 of a whole body in one call (crypto.hash, Node 20.12 and later) rather than through a Hash object made for
-// each body, whose native handle costs more than hashing 4 KiB; createHash where Node is older.
-const md5Of: (data: Buffer) => Buffer =
-  typeof nodeCrypto.hash === "function" ? (data) => nodeCrypto.hash("md5", data, "buffer") : (data) => createHash("md5").update(data).digest();
+const md5Of = (data: Buffer): Buffer => digestOf("md5", data);
 
 // Small bodies are gathered and written with one synchronous call: a thread-pool round trip per open, write and
 // close costs more than the write itself, and the memory is bounded (this many bytes per request at most).

@@ -85,6 +85,19 @@ describe("addressing and signing with the official client", () => {
     expect(Buffer.from(head.res.headers["x-oss-meta-who"]!, "latin1").toString("utf8")).toBe("Zoë 张");
   });
 
+  it.each(["v1", "v4"] as const)("takes a secret longer than a hash block (64 bytes) and refuses it cut short, signed %s", async (signing) => {
+    const secret = "a-secret-of-more-than-sixty-four-bytes-so-that-HMAC-hashes-the-key-first-0123456789";
+    const server = await startOssEmulator({ accessKeySecret: secret });
+    try {
+      const client = clientFor(server, "path", signing);
+      expect((await client.put("long-secret.txt", Buffer.from("x"))).res.status).toBe(200);
+      const cut = clientFor({ ...server, accessKeySecret: secret.slice(0, 64) }, "path", signing);
+      expect(await rejectionOf(cut.get("long-secret.txt"))).toMatchObject({ status: 403, code: "SignatureDoesNotMatch" });
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("lists buckets on the service endpoint in path style, V1 and V4", async () => {
     for (const signing of ["v1", "v4"] as const) {
       const result = await clientFor(emulator, "path", signing).listBuckets({});
