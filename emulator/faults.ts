@@ -1,6 +1,7 @@
 // Injected failures for reliability tests of clients: service errors, connections reset mid-body, slow answers.
 // Deterministic: a count of faults is exact, and a rate draws from a seeded generator, so that a test that
 // fails fails the same way every run.
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Which requests fail and how. Every part is optional; `{}` injects nothing. */
 export interface FaultOptions {
@@ -16,7 +17,7 @@ export interface FaultOptions {
   /** Wait this long before answering each request (milliseconds). */
   delayMs?: number;
   /**
-   * Carry the request out at once and hold its answer `ms` (S3 dialect), as a busy service does: the work is done
+   * Carry the request out at once and hold its answer `ms`, as a busy service does: the work is done
    * whatever the client does meanwhile, unlike `delayMs`, which drops a request whose client left. With `lost`
    * the connection is reset instead of answered, so that the client never learns what happened.
    */
@@ -110,4 +111,19 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+// The answer goes out `ms` after the handler gives it (or, when `lost`, the connection is reset instead); the work
+// is done all the same, and a client that left meanwhile gets nothing.
+export function holdAnswer(req: IncomingMessage, res: ServerResponse, held: { ms: number; lost: boolean }): void {
+  const end = res.end;
+  res.end = ((...args: unknown[]) => {
+    const timer = setTimeout(() => {
+      if (res.destroyed) return;
+      if (held.lost) req.socket.resetAndDestroy();
+      else Reflect.apply(end, res, args);
+    }, held.ms);
+    res.once("close", () => clearTimeout(timer));
+    return res;
+  }) as ServerResponse["end"];
 }

@@ -20,6 +20,7 @@ import { checkObjectName, isBucketName } from "./names.ts";
 import { isObjectOperation, operationOf, READ_OPERATIONS, SELF_AUTHENTICATING, WRITE_OPERATIONS } from "./routes.ts";
 import { handleS3, isS3Request } from "./s3/server.ts";
 import type { BucketRecord, ObjectRecord } from "./store.ts";
+import { holdAnswer } from "./faults.ts";
 
 type Handler = (ctx: Ctx) => Promise<void>;
 
@@ -179,6 +180,8 @@ async function handle(req: IncomingMessage, res: OssResponse, em: EmulatorState,
       // -1: half of the body, decided once its length is known.
       resetAfterBytes = fault.afterBytes ?? -1;
     }
+    const held = em.faults.heldAnswer(operation);
+    if (held !== undefined) holdAnswer(req, res, held);
 
     if (operation !== "ListBuckets" && operation !== "PutBucket" && !bucketRecord) {
       throw errors.noSuchBucket(target.bucket ?? "");

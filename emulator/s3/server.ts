@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import { parseRequestUrl } from "../addressing.ts";
 import type { AuthConfig } from "../auth.ts";
 import { Query, waitUnlessGone, type EmulatorState } from "../context.ts";
+import { holdAnswer } from "../faults.ts";
 import { corsHeaders, rulesFor } from "../cors.ts";
 import { errors } from "../errors.ts";
 import { anonymousDecision, policyResource } from "../policy.ts";
@@ -115,21 +116,6 @@ export async function handleS3(req: IncomingMessage, res: ServerResponse, em: Em
       res.destroy();
     }
   }
-}
-
-// The answer goes out `ms` after the handler gives it (or, when `lost`, the connection is reset instead); the work
-// is done all the same, and a client that left meanwhile gets nothing.
-function holdAnswer(req: IncomingMessage, res: ServerResponse, held: { ms: number; lost: boolean }): void {
-  const end = res.end;
-  res.end = ((...args: unknown[]) => {
-    const timer = setTimeout(() => {
-      if (res.destroyed) return;
-      if (held.lost) req.socket.resetAndDestroy();
-      else Reflect.apply(end, res, args);
-    }, held.ms);
-    res.once("close", () => clearTimeout(timer));
-    return res;
-  }) as ServerResponse["end"];
 }
 
 // Virtual host (`bucket.localhost:port`, `bucket.s3.amazonaws.com`, `bucket.s3.region.amazonaws.com`) names the

@@ -101,6 +101,27 @@ describe("slow answers", () => {
     emulator.setFaults({});
   });
 
+  it("carries a request out at once and holds its answer (heldAnswer), even for a client that gave up meanwhile", async () => {
+    const client = clientFor(emulator);
+    try {
+      emulator.setFaults({ heldAnswer: { ms: 400, operations: ["PutObject"] } });
+      expect((await client.put("faults/held-answered.txt", Buffer.from("held"))).res.status).toBe(200);
+      // A client that gives up during the hold gets no answer, yet the object is stored: unlike delayMs.
+      const left = await rejectionOf(client.put("faults/held-left.txt", Buffer.from("held"), { timeout: 150 }));
+      expect(left.status).not.toBe(200);
+      emulator.setFaults({ heldAnswer: { ms: 50, lost: true, operations: ["PutObject"] } });
+      // With `lost`, the connection is reset instead of answered, after the work is done.
+      expect((await rejectionOf(client.put("faults/held-lost.txt", Buffer.from("held")))).status).not.toBe(200);
+      // Only the operations named are held.
+      expect((await client.get("faults/held-answered.txt")).content.toString()).toBe("held");
+    } finally {
+      emulator.setFaults({});
+    }
+    for (const key of ["faults/held-answered.txt", "faults/held-left.txt", "faults/held-lost.txt"]) {
+      expect((await client.head(key)).res.headers["content-length"]).toBe("4");
+    }
+  });
+
   it("takes its faults from the start options too", async () => {
     const faulty = await startOssEmulator({ faults: { status: { count: 1 } } });
     try {
