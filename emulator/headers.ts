@@ -215,7 +215,7 @@ function buildObjectHeaders(record: ObjectRecord, link: ObjectRecord | undefined
 }
 
 // GetObject's response-* parameters replace the stored headers in this answer only.
-const RESPONSE_PARAMETERS = [
+export const RESPONSE_PARAMETERS = [
   ["response-content-type", "Content-Type"],
   ["response-content-language", "content-language"],
   ["response-expires", "expires"],

@@ -1,27 +1,18 @@
 // Multipart upload in OSS's words: the shared part driver (Meta) decides what is sent when, retried, abandoned or
 // reported after an abort; this module says how each request goes through ali-oss.
-import type { Readable } from "node:stream";
 import type OSS from "ali-oss";
 import { uploadInParts as drive } from "../Meta/index.ts";
-import type { MultipartProtocol, Part, RetryPolicy } from "../Meta/index.ts";
+import type { MultipartProtocol, MultipartUploadOptions } from "../Meta/index.ts";
 
-export interface MultipartRequest {
+/** The upload's own facts, beside what the part driver takes (parts, parallelism, retries, progress, abort). */
+export interface MultipartRequest extends Omit<MultipartUploadOptions, "protocol"> {
   client: OSS;
   name: string;
   contentType: string;
   /** `x-oss-meta-*` headers. */
   headers: Record<string, string>;
-  parts: Iterable<Part> | AsyncIterable<Part>;
-  parallel: number;
   /** Deadline of each request, each part included (milliseconds). */
   timeout: number;
-  policy: RetryPolicy;
-  isTransient: (error: unknown) => boolean;
-  /** Bytes landed so far. */
-  progress: (loaded: number) => void;
-  signal: AbortSignal | undefined;
-  /** A stream the parts are read from, destroyed on abort so that a stalled source cannot hold the upload. */
-  source?: Readable;
 }
 
 /** Uploads `parts` as one object; resolves with its ETag and size, or rejects after aborting the upload. */

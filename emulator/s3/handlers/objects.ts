@@ -8,7 +8,7 @@ import { concatenateFiles, removeQuietly } from "../../body.ts";
 import { evaluateConditions, evaluateRange } from "../../conditions.ts";
 import { xmlTime } from "../../context.ts";
 import { errors } from "../../errors.ts";
-import { contentTypeOf, etagOf, sendableValue } from "../../headers.ts";
+import { contentTypeOf, etagOf, RESPONSE_PARAMETERS, sendableValue } from "../../headers.ts";
 import { openSegments, readSegments, streamSegments, type OpenSegments } from "../../segments.ts";
 import { checkObjectName } from "../../names.ts";
 import type { ObjectRecord } from "../../store.ts";
@@ -256,14 +256,7 @@ function objectHeaders(ctx: S3Ctx, record: ObjectRecord): OutgoingHttpHeaders {
   Object.assign(headers, s3EncryptionHeaders(record.headers));
   for (const [name, value] of Object.entries(record.meta)) headers[`x-amz-meta-${name}`] = value;
   if (record.tags.length > 0) headers["x-amz-tagging-count"] = String(record.tags.length);
-  for (const [param, header] of [
-    ["response-content-type", "Content-Type"],
-    ["response-content-language", "content-language"],
-    ["response-expires", "expires"],
-    ["response-cache-control", "cache-control"],
-    ["response-content-disposition", "content-disposition"],
-    ["response-content-encoding", "content-encoding"],
-  ] as const) {
+  for (const [param, header] of RESPONSE_PARAMETERS) {
     const value = ctx.query.get(param);
     if (value === undefined) continue;
     // S3 refuses response-* overrides on anonymous requests.
