@@ -5,7 +5,8 @@ import { inspect } from "node:util";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
-import { loadApp, StorageError, type App, type Storage } from "../../index.ts";
+import { loadApp, type App, type Storage } from "../../index.ts";
+import { storageFailure } from "../storage/helpers.ts";
 
 const stsApp = fileURLToPath(new URL("../fixtures/s3-apps/sts/", import.meta.url));
 const sts = { accessKeyId: "STS.temporary-s3-key", accessKeySecret: "sts-s3-secret-0123456789", securityToken: "sts-s3-session-token-abcdefghijklmnop" };
@@ -32,15 +33,6 @@ async function withToken(token: string, endpoint = server.endpoint): Promise<Sto
   return app.getElement("storages.WithToken");
 }
 
-async function failure(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StorageError);
-  return error as StorageError;
-}
-
 /** Every way a value ends up in a log: its text, JSON, inspection (past its custom view too), stacks and causes. */
 function everyRendering(value: unknown): string {
   const renderings = [String(value), JSON.stringify(value), inspect(value, { depth: 20, showHidden: true })];
@@ -58,9 +50,9 @@ describe("sessionToken of the S3 Types", () => {
 
   it("a wrong token is refused as S3 refuses it, and neither it, the right one nor the secret shows in any error", async () => {
     const working = await withToken(sts.securityToken);
-    const refused = await failure(working.getObject("sts/missing"));
-    const wrongToken = await failure((await withToken(WRONG_TOKEN)).download("sts/ok.txt"));
-    const unreachable = await failure((await withToken(sts.securityToken, "http://127.0.0.1:9")).download("x"));
+    const refused = await storageFailure(working.getObject("sts/missing"));
+    const wrongToken = await storageFailure((await withToken(WRONG_TOKEN)).download("sts/ok.txt"));
+    const unreachable = await storageFailure((await withToken(sts.securityToken, "http://127.0.0.1:9")).download("x"));
     expect([refused.code, unreachable.code]).toEqual(["NoSuchKey", "NETWORK_ERROR"]);
     expect(wrongToken).toMatchObject({ status: 400, code: "InvalidToken" });
     expect(wrongToken.message).toContain("get new temporary credentials (sessionToken and its key pair)");

@@ -14,7 +14,7 @@ import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type FaultOptions, type OssEmulator } from "../../emulator/index.ts";
 import { loadApp, OssStorage, S3Storage, Storage, StorageError, type App } from "../../index.ts";
-import { basicApp, envFor, noise, uniqueName } from "./helpers.ts";
+import { basicApp, envFor, noise, storageFailure, uniqueName } from "./helpers.ts";
 
 const s3ContractApp = fileURLToPath(new URL("../fixtures/s3-apps/contract/", import.meta.url));
 
@@ -88,15 +88,6 @@ const isPutOf = (name: string) => (request: IncomingMessage) => request.method =
 const isInitiate = (request: IncomingMessage) => request.method === "POST" && /[?&]uploads(=|&|$)/.test(request.url ?? "");
 const isComplete = (request: IncomingMessage) => request.method === "POST" && /[?&]uploadId=/.test(request.url ?? "");
 
-async function rejection(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StorageError);
-  return error as StorageError;
-}
-
 /** Whatever the server does with a held request, it has done it once the hold is over. */
 const holdOver = () => new Promise((resolve) => setTimeout(resolve, 500));
 
@@ -130,7 +121,7 @@ describe.each(targets.map((target) => [target.label, target] as const))("%s", (_
         if (loaded === data.length) server.setFaults(faults);
       },
     });
-    return rejection(upload).finally(stop);
+    return storageFailure(upload).finally(stop);
   }
 
   describe("an abort while CompleteMultipartUpload is held", () => {
@@ -173,7 +164,7 @@ describe.each(targets.map((target) => [target.label, target] as const))("%s", (_
       const stop = onArrival(isInitiate, () => controller.abort());
       server.setFaults({ heldAnswer: { ms: 300, operations: [target.initiate] } });
       try {
-        const error = await rejection(tuned.upload(name, noise(1024 * 1024, 8), { signal: controller.signal }));
+        const error = await storageFailure(tuned.upload(name, noise(1024 * 1024, 8), { signal: controller.signal }));
         expect(error).toMatchObject({ code: "ABORTED", stored: false });
         server.setFaults({});
         await holdOver();
@@ -191,7 +182,7 @@ describe.each(targets.map((target) => [target.label, target] as const))("%s", (_
       const controller = new AbortController();
       const stop = onAnswered(isPutOf(name), () => controller.abort());
       try {
-        const error = await rejection(tuned.upload(name, noise(100 * 1024, 5), { signal: controller.signal }));
+        const error = await storageFailure(tuned.upload(name, noise(100 * 1024, 5), { signal: controller.signal }));
         const info = await tuned.getObject(name);
         expect(error).toMatchObject({ code: "ABORTED", operation: "upload", objectName: name, stored: true, etag: info.etag });
         expect(error.message).toContain("the object is stored");
@@ -209,7 +200,7 @@ describe.each(targets.map((target) => [target.label, target] as const))("%s", (_
       const controller = new AbortController();
       const stop = onAnswered(isPutOf(name), () => controller.abort());
       try {
-        const error = await rejection(tuned.upload(name, file, { signal: controller.signal }));
+        const error = await storageFailure(tuned.upload(name, file, { signal: controller.signal }));
         const info = await tuned.getObject(name);
         expect(error).toMatchObject({ code: "ABORTED", stored: true, etag: info.etag });
       } finally {
@@ -225,7 +216,7 @@ describe.each(targets.map((target) => [target.label, target] as const))("%s", (_
       // The server holds the request before reading its body; the body (100 KiB) is already on its way whole.
       server.setFaults({ delayMs: 300 });
       try {
-        const error = await rejection(tuned.upload(name, noise(100 * 1024, 7), { signal: controller.signal }));
+        const error = await storageFailure(tuned.upload(name, noise(100 * 1024, 7), { signal: controller.signal }));
         server.setFaults({});
         const info = await tuned.getObject(name);
         expect(error).toMatchObject({ code: "ABORTED", stored: true, etag: info.etag });
@@ -241,7 +232,7 @@ describe.each(targets.map((target) => [target.label, target] as const))("%s", (_
       // The server holds the request before reading its body, so that most of 16 MiB is still on this side.
       server.setFaults({ delayMs: 300 });
       try {
-        const error = await rejection(whole.upload(name, noise(16 * 1024 * 1024, 8), { signal: controller.signal }));
+        const error = await storageFailure(whole.upload(name, noise(16 * 1024 * 1024, 8), { signal: controller.signal }));
         server.setFaults({});
         expect(error).toMatchObject({ code: "ABORTED", stored: false, etag: undefined });
         expect(error.message).toContain("nothing was stored");

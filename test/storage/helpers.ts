@@ -2,7 +2,8 @@
 import { fileURLToPath } from "node:url";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET, startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
 import { startOssEmulatorProcess } from "../../emulator/process.ts";
-import { loadApp, type App, type Storage } from "../../index.ts";
+import { expect } from "vitest";
+import { loadApp, StorageError, type App, type Storage } from "../../index.ts";
 
 // Test data and hashes are the contract's; the storage suites take them from there.
 export { noise, noiseStream, sha256 } from "../contract/helpers.ts";
@@ -63,4 +64,14 @@ export async function startServerProcess(): Promise<{ endpoint: string; env: Rec
       OSS_SIGNATURE_VERSION: "v1",
     },
   };
+}
+
+/** Awaits `promise`, expecting it to reject with a StorageError; returns that error. */
+export async function storageFailure(promise: Promise<unknown>): Promise<StorageError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StorageError);
+  return error as StorageError;
 }

@@ -4,8 +4,8 @@ import { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadApp, StorageError, type Storage } from "../../index.ts";
-import { basicApp } from "./helpers.ts";
+import { loadApp, type Storage } from "../../index.ts";
+import { basicApp, storageFailure } from "./helpers.ts";
 
 let storage: Storage;
 
@@ -24,15 +24,6 @@ const invalidNames: Array<[string, string, RegExp]> = [
   ["holding a lone surrogate (not valid UTF-8)", "bad\uD800name", /valid UTF-8/],
 ];
 
-async function rejection(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StorageError);
-  return error as StorageError;
-}
-
 describe("object names", () => {
   it.each(invalidNames)("refuses a name %s with INVALID_OBJECT_NAME, in every method", async (_label, name, why) => {
     const attempts: Array<[string, () => Promise<unknown>]> = [
@@ -50,7 +41,7 @@ describe("object names", () => {
       ["deleteMany", () => storage.deleteMany(["fine.txt", name])],
     ];
     for (const [operation, attempt] of attempts) {
-      const error = await rejection(attempt());
+      const error = await storageFailure(attempt());
       expect(error).toMatchObject({ code: "INVALID_OBJECT_NAME", operation, element: "storages.MyOss", storageType: "storages.OssType" });
       expect(error.message).toMatch(why);
       expect(error.message).toMatch(new RegExp(`^storages\\.MyOss \\(storages\\.OssType\\): ${operation}( of ".*")? failed: INVALID_OBJECT_NAME, `, "s"));
@@ -58,27 +49,27 @@ describe("object names", () => {
   });
 
   it("names the object in the message, quoted and escaped", async () => {
-    const error = await rejection(storage.download("/docs/a.pdf"));
+    const error = await storageFailure(storage.download("/docs/a.pdf"));
     expect(error.message).toBe('storages.MyOss (storages.OssType): download of "/docs/a.pdf" failed: INVALID_OBJECT_NAME, an object name may not start with "/" or "\\"');
     expect(error.objectName).toBe("/docs/a.pdf");
   });
 
   it("refuses a list prefix that could never match, and accepts an empty one", async () => {
-    const refused = await rejection(storage.list({ prefix: "\uDC00" }).next());
+    const refused = await storageFailure(storage.list({ prefix: "\uDC00" }).next());
     expect(refused).toMatchObject({ code: "INVALID_OBJECT_NAME", operation: "list" });
     // An empty prefix is fine: this one gets as far as the network.
-    const reached = await rejection(storage.list({ prefix: "" }).next());
+    const reached = await storageFailure(storage.list({ prefix: "" }).next());
     expect(reached.code).toBe("NETWORK_ERROR");
   });
 
   it("refuses a name that is not a string, as plain JavaScript might pass", async () => {
-    const error = await rejection(storage.download(42 as unknown as string));
+    const error = await storageFailure(storage.download(42 as unknown as string));
     expect(error).toMatchObject({ code: "INVALID_OBJECT_NAME", objectName: undefined });
     expect(error.message).toContain("must be a string, not number");
   });
 
   it("accepts the longest name, 1023 bytes (so the request goes out)", async () => {
-    const error = await rejection(storage.getObject("é".repeat(511) + "x"));
+    const error = await storageFailure(storage.getObject("é".repeat(511) + "x"));
     expect(error.code).toBe("NETWORK_ERROR");
     expect(error.message).toContain("http://127.0.0.1:9");
   });
@@ -94,7 +85,7 @@ describe("other arguments", () => {
     ["a negative range start", () => storage.downloadStream("a", { range: { start: -1 } }), /range\.start/],
     ["a page size over 1000", () => storage.list({ pageSize: 5000 }).next(), /pageSize must be a whole number from 1 to 1000/],
   ])("refuses %s with INVALID_ARGUMENT", async (_label, attempt, why) => {
-    const error = await rejection(attempt());
+    const error = await storageFailure(attempt());
     expect(error.code).toBe("INVALID_ARGUMENT");
     expect(error.message).toMatch(why);
   });

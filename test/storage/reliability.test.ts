@@ -3,8 +3,8 @@
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
-import { loadApp, OssStorage, StorageError, type App, type Storage } from "../../index.ts";
-import { basicApp, envFor, noise, noiseStream, sha256 } from "./helpers.ts";
+import { loadApp, OssStorage, type App, type Storage } from "../../index.ts";
+import { basicApp, envFor, noise, noiseStream, sha256, storageFailure } from "./helpers.ts";
 
 let server: OssEmulator;
 let app: App;
@@ -44,15 +44,6 @@ async function objectsUnder(store: Storage, prefix: string): Promise<string[]> {
 async function unfinishedUploads(prefix: string): Promise<string[]> {
   const { uploads } = await tuned.client.listUploads({ prefix });
   return uploads.map((u) => u.name);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StorageError);
-  return error as StorageError;
 }
 
 describe("retries", () => {
@@ -98,28 +89,28 @@ describe("retries", () => {
     // Every body breaks before its first byte: no read makes progress that would earn its retries back.
     server.setFaults({ reset: { count: 100, afterBytes: 0, operations: ["GetObject"] } });
     const stream = await storage.downloadStream("resume/hopeless.bin");
-    const error = await rejection(stream.toArray());
+    const error = await storageFailure(stream.toArray());
     expect(error).toMatchObject({ element: "storages.MyOss", operation: "downloadStream", objectName: "resume/hopeless.bin", code: "NETWORK_ERROR" });
     expect(server.faultStats().reset).toBe(4);
-    await rejection(storage.download("resume/hopeless.bin")).then((whole) => expect(whole).toMatchObject({ operation: "download", code: "NETWORK_ERROR" }));
+    await storageFailure(storage.download("resume/hopeless.bin")).then((whole) => expect(whole).toMatchObject({ operation: "download", code: "NETWORK_ERROR" }));
   });
 
   it("gives up after `retries` more attempts, with the service's code and status", async () => {
     server.setFaults({ status: { rate: 1, code: 503 } });
-    const error = await rejection(storage.uploadByFile("hopeless.txt", Buffer.from("x")));
+    const error = await storageFailure(storage.uploadByFile("hopeless.txt", Buffer.from("x")));
     expect(error).toMatchObject({ code: "ServiceUnavailable", status: 503, attempts: 4, operation: "uploadByFile" });
     expect(error.message).toMatch(/^storages\.MyOss \(storages\.OssType\): uploadByFile of "hopeless\.txt" failed: ServiceUnavailable \(503\), .*gave up after 4 attempts/);
     expect(server.faultStats().status).toBe(4);
   });
 
   it("does not retry what cannot pass: a 4xx fails after one attempt", async () => {
-    const error = await rejection(storage.getObject("never-there"));
+    const error = await storageFailure(storage.getObject("never-there"));
     expect(error).toMatchObject({ code: "NoSuchKey", attempts: 1 });
   });
 
   it("fails with TIMEOUT when no answer comes within `timeout`, after its retries", async () => {
     server.setFaults({ delayMs: 1_500 });
-    const error = await rejection(impatient.getObject("slow"));
+    const error = await storageFailure(impatient.getObject("slow"));
     expect(error).toMatchObject({ code: "TIMEOUT", attempts: 2, operation: "getObject" });
     expect(error.message).toContain("within 1000 ms");
   });
@@ -152,7 +143,7 @@ describe("AbortSignal", () => {
       },
     });
     const started = Date.now();
-    const error = await rejection(upload);
+    const error = await storageFailure(upload);
     expect(error).toMatchObject({ code: "ABORTED", operation: "upload", objectName: "abort/large.bin" });
     expect(Date.now() - started).toBeLessThan(3_000);
     server.setFaults({});
@@ -167,7 +158,7 @@ describe("AbortSignal", () => {
     const controller = new AbortController();
     const upload = storage.upload("abort/small.bin", noise(100_000, 4), { signal: controller.signal });
     setTimeout(() => controller.abort(), 200);
-    expect(await rejection(upload)).toMatchObject({ code: "ABORTED", stored: true });
+    expect(await storageFailure(upload)).toMatchObject({ code: "ABORTED", stored: true });
     server.setFaults({});
     expect(await storage.exists("abort/small.bin")).toBe(true);
   });
@@ -179,7 +170,7 @@ describe("AbortSignal", () => {
     const aborted = tuned.upload("abort/mine.bin", noise(900 * 1024, 9), { signal: controller.signal });
     const untouched = tuned.upload("abort/theirs.bin", other);
     setTimeout(() => controller.abort(), 250);
-    expect(await rejection(aborted)).toMatchObject({ code: "ABORTED" });
+    expect(await storageFailure(aborted)).toMatchObject({ code: "ABORTED" });
     await untouched;
     server.setFaults({});
     expect(await sha256(await tuned.download("abort/theirs.bin"))).toBe(await sha256(other));
@@ -188,7 +179,7 @@ describe("AbortSignal", () => {
 
   it("fails at once, without a request, when the signal is already aborted", async () => {
     const before = await objectsUnder(storage, "abort/");
-    const error = await rejection(storage.upload("abort/never.bin", Buffer.from("x"), { signal: AbortSignal.abort() }));
+    const error = await storageFailure(storage.upload("abort/never.bin", Buffer.from("x"), { signal: AbortSignal.abort() }));
     expect(error.code).toBe("ABORTED");
     expect(await objectsUnder(storage, "abort/")).toEqual(before);
   });
@@ -199,7 +190,7 @@ describe("AbortSignal", () => {
     stalled.push(Buffer.alloc(1000));
     const upload = storage.upload("abort/stalled.bin", stalled, { signal: controller.signal });
     setTimeout(() => controller.abort(), 100);
-    expect(await rejection(upload)).toMatchObject({ code: "ABORTED" });
+    expect(await storageFailure(upload)).toMatchObject({ code: "ABORTED" });
   });
 });
 

@@ -4,8 +4,8 @@ import { inspect } from "node:util";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOssEmulator, type OssEmulator } from "../../emulator/index.ts";
-import { loadApp, StorageError, type App } from "../../index.ts";
-import { basicApp, envFor } from "./helpers.ts";
+import { loadApp, type App } from "../../index.ts";
+import { basicApp, envFor, storageFailure } from "./helpers.ts";
 
 const stsApp = fileURLToPath(new URL("../fixtures/storage-apps/sts/", import.meta.url));
 const sts = { accessKeyId: "STS.temporary-key", accessKeySecret: "sts-secret-0123456789", securityToken: "sts-token-abcdefghijklmnop" };
@@ -39,15 +39,6 @@ function everyRendering(value: unknown): string {
   return renderings.join("\n");
 }
 
-async function failure(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StorageError);
-  return error as StorageError;
-}
-
 // A V1 Authorization value, a V4 one, and URL signatures.
 const signatureShapes = [/OSS [^:\s]+:[A-Za-z0-9+/]{20,}/, /Signature=[0-9a-f]{64}/, /Signature=[A-Za-z0-9%+/]{20,}/];
 
@@ -55,7 +46,7 @@ describe("secrets", () => {
   it("a wrong secret's SignatureDoesNotMatch shows neither the secret nor a signature", async () => {
     const secret = "wrong-secret-that-must-not-leak";
     const app = await load(basicApp, { ...envFor(server), OSS_ACCESS_KEY_SECRET: secret });
-    const error = await failure(app.getElement("storages.MyOss").uploadByFile("x.txt", Buffer.from("x")));
+    const error = await storageFailure(app.getElement("storages.MyOss").uploadByFile("x.txt", Buffer.from("x")));
     expect(error.code).toBe("SignatureDoesNotMatch");
     const shown = everyRendering(error);
     expect(shown).not.toContain(secret);
@@ -69,9 +60,9 @@ describe("secrets", () => {
     await storage.uploadByFile("sts/ok.txt", Buffer.from("works with a token"));
     expect((await storage.download("sts/ok.txt")).toString()).toBe("works with a token");
 
-    const refused = await failure(storage.getObject("sts/missing"));
-    const unreachable = await failure((await load(stsApp, { ...env, OSS_ENDPOINT: "http://127.0.0.1:9" })).getElement("storages.WithToken").download("x"));
-    const wrongToken = await failure((await load(stsApp, { ...env, OSS_ENDPOINT: server.endpoint, OSS_STS_TOKEN: "sts-token-wrong-0987654321" })).getElement("storages.WithToken").download("x"));
+    const refused = await storageFailure(storage.getObject("sts/missing"));
+    const unreachable = await storageFailure((await load(stsApp, { ...env, OSS_ENDPOINT: "http://127.0.0.1:9" })).getElement("storages.WithToken").download("x"));
+    const wrongToken = await storageFailure((await load(stsApp, { ...env, OSS_ENDPOINT: server.endpoint, OSS_STS_TOKEN: "sts-token-wrong-0987654321" })).getElement("storages.WithToken").download("x"));
     expect([refused.code, unreachable.code]).toEqual(["NoSuchKey", "NETWORK_ERROR"]);
     expect(wrongToken.status).toBe(403);
     for (const error of [refused, unreachable, wrongToken]) {
@@ -103,7 +94,7 @@ describe("secrets", () => {
 
   it("an error's JSON carries the facts a user acts on", async () => {
     const app = await load(basicApp, envFor(server));
-    const error = await failure(app.getElement("storages.MyOss").download("docs/a.pdf"));
+    const error = await storageFailure(app.getElement("storages.MyOss").download("docs/a.pdf"));
     expect(JSON.parse(JSON.stringify(error))).toEqual({
       name: "StorageError",
       code: "NoSuchKey",
