@@ -12,41 +12,65 @@ const POLY_LO = 0xd7870f42;
 const POLY = 0xc96c5795d7870f42n;
 const MASK = 0xffffffffffffffffn;
 
-// TABLE_HI[k * 256 + i], TABLE_LO[…]: the effect of byte i followed by k zero bytes.
-const TABLE_HI = new Uint32Array(8 * 256);
-const TABLE_LO = new Uint32Array(8 * 256);
-for (let i = 0; i < 256; i++) {
-  let hi = 0;
-  let lo = i;
-  for (let bit = 0; bit < 8; bit++) {
-    const carry = lo & 1;
-    lo = ((lo >>> 1) | ((hi & 1) << 31)) >>> 0;
-    hi = hi >>> 1;
-    if (carry) {
-      hi = (hi ^ POLY_HI) >>> 0;
-      lo = (lo ^ POLY_LO) >>> 0;
-    }
-  }
-  TABLE_HI[i] = hi;
-  TABLE_LO[i] = lo;
-}
-for (let k = 1; k < 8; k++) {
-  for (let i = 0; i < 256; i++) {
-    const hi = TABLE_HI[(k - 1) * 256 + i]!;
-    const lo = TABLE_LO[(k - 1) * 256 + i]!;
-    const index = lo & 0xff;
-    TABLE_HI[k * 256 + i] = ((hi >>> 8) ^ TABLE_HI[index]!) >>> 0;
-    TABLE_LO[k * 256 + i] = (((lo >>> 8) | (hi << 24)) ^ TABLE_LO[index]!) >>> 0;
-  }
+/** Slicing-by-8 tables of a reflected 64-bit CRC: hi[k * 256 + i], lo[…] are the effect of byte i followed by k zero bytes. */
+interface Crc64Tables {
+  hi: Uint32Array;
+  lo: Uint32Array;
 }
 
-/** An incremental CRC-64/ECMA-182: `update` with each piece in order, then `value()`. */
+function tablesFor(polyHi: number, polyLo: number): Crc64Tables {
+  const hiTable = new Uint32Array(8 * 256);
+  const loTable = new Uint32Array(8 * 256);
+  for (let i = 0; i < 256; i++) {
+    let hi = 0;
+    let lo = i;
+    for (let bit = 0; bit < 8; bit++) {
+      const carry = lo & 1;
+      lo = ((lo >>> 1) | ((hi & 1) << 31)) >>> 0;
+      hi = hi >>> 1;
+      if (carry) {
+        hi = (hi ^ polyHi) >>> 0;
+        lo = (lo ^ polyLo) >>> 0;
+      }
+    }
+    hiTable[i] = hi;
+    loTable[i] = lo;
+  }
+  for (let k = 1; k < 8; k++) {
+    for (let i = 0; i < 256; i++) {
+      const hi = hiTable[(k - 1) * 256 + i]!;
+      const lo = loTable[(k - 1) * 256 + i]!;
+      const index = lo & 0xff;
+      hiTable[k * 256 + i] = ((hi >>> 8) ^ hiTable[index]!) >>> 0;
+      loTable[k * 256 + i] = (((lo >>> 8) | (hi << 24)) ^ loTable[index]!) >>> 0;
+    }
+  }
+  return { hi: hiTable, lo: loTable };
+}
+
+const ECMA_TABLES = tablesFor(POLY_HI, POLY_LO);
+let nvmeTables: Crc64Tables | undefined;
+
+/**
+ * The tables of CRC-64/NVME, S3's CRC64NVME checksum (reflected polynomial 0x9A6C9329AC4BC9B5, initial value and
+ * final xor all ones: the same shape as CRC-64/XZ with another polynomial), made on first use.
+ */
+export function crc64NvmeTables(): Crc64Tables {
+  nvmeTables ??= tablesFor(0x9a6c9329, 0xac4bc9b5);
+  return nvmeTables;
+}
+
+/** An incremental CRC-64/ECMA-182 (or, given its tables, CRC-64/NVME): `update` with each piece in order, then `value()`. */
 export class Crc64 {
   // The register, inverted (the initial value is all ones).
   private hi = 0xffffffff;
   private lo = 0xffffffff;
 
+  constructor(private readonly tables: Crc64Tables = ECMA_TABLES) {}
+
   update(data: Uint8Array): this {
+    const TABLE_HI = this.tables.hi;
+    const TABLE_LO = this.tables.lo;
     let hi = this.hi;
     let lo = this.lo;
     let i = 0;
@@ -80,6 +104,14 @@ export class Crc64 {
   /** The CRC of everything so far, as the decimal string the service sends. */
   value(): string {
     return ((((BigInt(this.hi) << 32n) | BigInt(this.lo)) ^ MASK) & MASK).toString();
+  }
+
+  /** The CRC of everything so far as eight big-endian bytes (how S3 sends CRC64NVME, base64-encoded). */
+  bytes(): Buffer {
+    const bytes = Buffer.allocUnsafe(8);
+    bytes.writeUInt32BE(~this.hi >>> 0, 0);
+    bytes.writeUInt32BE(~this.lo >>> 0, 4);
+    return bytes;
   }
 }
 

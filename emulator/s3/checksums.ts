@@ -1,13 +1,13 @@
 // The additional checksums S3 verifies on upload (user guide, "Checking object integrity"): CRC32 and CRC32C as
-// four big-endian bytes, SHA-1 and SHA-256 as their digests, all sent base64-encoded in x-amz-checksum-<name>.
-// CRC32 is Node's (zlib.crc32); Node has no CRC32C, so that one is the table-driven Castagnoli CRC below.
+// four big-endian bytes, CRC64NVME as eight, SHA-1 and SHA-256 as their digests, all sent base64-encoded in
+// x-amz-checksum-<name>. CRC32 is Node's (zlib.crc32); Node has no CRC32C, so that one is the table-driven
+// Castagnoli CRC below, and CRC64NVME is the OSS side's CRC-64 with NVMe's polynomial.
 import { createHash, type Hash } from "node:crypto";
 import { crc32 } from "node:zlib";
+import { Crc64, crc64NvmeTables } from "../crc64.ts";
 
-export type ChecksumName = "crc32" | "crc32c" | "sha1" | "sha256";
-export const CHECKSUM_NAMES: readonly ChecksumName[] = ["crc32", "crc32c", "sha1", "sha256"];
-/** Algorithms S3 has and this server does not compute. */
-export const UNSUPPORTED_CHECKSUMS = ["crc64nvme"];
+export type ChecksumName = "crc32" | "crc32c" | "crc64nvme" | "sha1" | "sha256";
+export const CHECKSUM_NAMES: readonly ChecksumName[] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"];
 
 /** A running checksum of one algorithm. */
 export interface Checksum {
@@ -22,6 +22,8 @@ export function newChecksum(name: ChecksumName): Checksum {
       return new Crc(crc32);
     case "crc32c":
       return new Crc(crc32c);
+    case "crc64nvme":
+      return new Crc64Nvme();
     case "sha1":
     case "sha256":
       return new Digest(createHash(name));
@@ -37,7 +39,7 @@ export function checksumOf(name: ChecksumName, data: Buffer): string {
 
 /** The length a well-formed base64 value of `name` has. */
 export function checksumLength(name: ChecksumName): number {
-  return { crc32: 8, crc32c: 8, sha1: 28, sha256: 44 }[name];
+  return { crc32: 8, crc32c: 8, crc64nvme: 12, sha1: 28, sha256: 44 }[name];
 }
 
 class Crc implements Checksum {
@@ -50,6 +52,16 @@ class Crc implements Checksum {
     const bytes = Buffer.allocUnsafe(4);
     bytes.writeUInt32BE(this.value >>> 0);
     return bytes.toString("base64");
+  }
+}
+
+class Crc64Nvme implements Checksum {
+  private readonly crc = new Crc64(crc64NvmeTables());
+  update(data: Buffer): void {
+    this.crc.update(data);
+  }
+  digest(): string {
+    return this.crc.bytes().toString("base64");
   }
 }
 

@@ -8,7 +8,7 @@ import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { headerValue } from "../auth-v1.ts";
 import type { S3Principal } from "./auth.ts";
 import { AwsChunkedDecoder } from "./chunked.ts";
-import { CHECKSUM_NAMES, checksumLength, newChecksum, UNSUPPORTED_CHECKSUMS, type Checksum, type ChecksumName } from "./checksums.ts";
+import { CHECKSUM_NAMES, checksumLength, newChecksum, type Checksum, type ChecksumName } from "./checksums.ts";
 import { s3Errors } from "./errors.ts";
 
 export interface Payload {
@@ -97,12 +97,11 @@ interface Expected {
 function expectedChecksum(req: IncomingMessage, streaming: boolean): Expected | undefined {
   const trailer = headerValue(req.headers["x-amz-trailer"]).trim().toLowerCase();
   const found: Expected[] = [];
-  for (const name of [...CHECKSUM_NAMES, ...UNSUPPORTED_CHECKSUMS]) {
+  for (const name of CHECKSUM_NAMES) {
     const header = `x-amz-checksum-${name}`;
     const value = req.headers[header];
     if (value !== undefined || trailer === header) {
-      if (UNSUPPORTED_CHECKSUMS.includes(name)) throw s3Errors.notImplemented(`The ${name.toUpperCase()} checksum`);
-      found.push(value !== undefined ? { name: name as ChecksumName, value: headerValue(value).trim() } : { name: name as ChecksumName });
+      found.push(value !== undefined ? { name, value: headerValue(value).trim() } : { name });
     }
   }
   if (trailer !== "" && !trailer.startsWith("x-amz-checksum-")) {

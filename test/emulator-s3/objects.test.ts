@@ -217,17 +217,30 @@ describe.each<S3Addressing>(["path", "virtual-host"])("objects addressed %s styl
 });
 
 describe("checksums", () => {
-  it.each<ChecksumAlgorithm>(["CRC32", "CRC32C", "SHA1", "SHA256"])("verifies a %s checksum the SDK computed, and answers with the same", async (algorithm) => {
+  it.each<ChecksumAlgorithm>(["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"])("verifies a %s checksum the SDK computed, and answers with the same", async (algorithm) => {
     const client = s3ClientFor(emulator);
     const body = patterned(3000, 9);
     const put = await client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: `checksums/${algorithm}`, Body: body, ChecksumAlgorithm: algorithm }));
-    const field = `Checksum${algorithm}` as "ChecksumCRC32" | "ChecksumCRC32C" | "ChecksumSHA1" | "ChecksumSHA256";
+    const field = `Checksum${algorithm}` as "ChecksumCRC32" | "ChecksumCRC32C" | "ChecksumCRC64NVME" | "ChecksumSHA1" | "ChecksumSHA256";
     expect(put[field]).toMatch(/^[A-Za-z0-9+/]+=*$/);
     // Streamed, the checksum travels as a trailing header, and is checked all the same.
     const streamed = await client.send(
       new PutObjectCommand({ Bucket: emulator.bucket, Key: `checksums/${algorithm}-streamed`, Body: Readable.from([body]), ContentLength: body.length, ChecksumAlgorithm: algorithm }),
     );
     expect(streamed[field]).toBe(put[field]);
+  });
+
+  it("refuses a CRC64NVME that is not the body's with 400 BadDigest, and takes the catalogue's check value", async () => {
+    const client = s3ClientFor(emulator);
+    // CRC-64/NVME of "123456789" is 0xAE8B14860A799888 (the CRC catalogue's check value), base64 of its 8 bytes.
+    const right = await client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: "checksums/nvme.txt", Body: "123456789", ChecksumCRC64NVME: "rosUhgp5mIg=" }));
+    expect(right.ChecksumCRC64NVME).toBe("rosUhgp5mIg=");
+    const wrong = await rejectionOf(
+      client.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: "checksums/nvme.txt", Body: "12345678X", ChecksumCRC64NVME: "rosUhgp5mIg=" })),
+    );
+    expect(wrong.name).toBe("BadDigest");
+    const got = await client.send(new GetObjectCommand({ Bucket: emulator.bucket, Key: "checksums/nvme.txt" }));
+    expect(await got.Body!.transformToString()).toBe("123456789");
   });
 
   it("refuses a body whose checksum does not match with 400 BadDigest, and keeps the object it would replace", async () => {
