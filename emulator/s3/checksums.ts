@@ -4,7 +4,7 @@
 // Castagnoli CRC below, and CRC64NVME is the OSS side's CRC-64 with NVMe's polynomial.
 import { createHash, type Hash } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { Crc64, crc64NvmeTables } from "../crc64.ts";
+import { newCrc64Nvme } from "../crc64.ts";
 
 export type ChecksumName = "crc32" | "crc32c" | "crc64nvme" | "sha1" | "sha256";
 export const CHECKSUM_NAMES: readonly ChecksumName[] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"];
@@ -56,7 +56,7 @@ class Crc implements Checksum {
 }
 
 class Crc64Nvme implements Checksum {
-  private readonly crc = new Crc64(crc64NvmeTables());
+  private readonly crc = newCrc64Nvme();
   update(data: Buffer): void {
     this.crc.update(data);
   }
