@@ -99,22 +99,36 @@ function v1Header(
   return v1Verify(request, targets, dates, key.secret, signature, { kind: "owner", accessKeyId, method: "v1-header" });
 }
 
+/**
+ * The key, signature and expiry a V1 or V2 presigned URL carries under `names`: all three required, the key known
+ * (with its security token), the expiry a number of seconds not yet past.
+ */
+function presigned(
+  request: AuthRequest,
+  names: { accessKeyId: string; signature: string; expires: string },
+  config: AuthConfig,
+  now: number,
+): { accessKeyId: string; signature: string; expires: string; key: ReturnType<typeof lookUp> } {
+  const params = new Map(request.query);
+  const accessKeyId = params.get(names.accessKeyId) ?? "";
+  const signature = params.get(names.signature) ?? "";
+  const expires = params.get(names.expires) ?? "";
+  if (accessKeyId === "" || signature === "" || expires === "") {
+    throw errors.accessDenied(`${names.accessKeyId}, ${names.signature} and ${names.expires} must all be given in a signed URL.`);
+  }
+  const key = lookUp(config, accessKeyId, params.get("security-token") ?? "", now);
+  if (!/^\d+$/.test(expires)) throw errors.invalidArgument(`${names.expires} is not a number.`, names.expires, expires);
+  if (Number(expires) * 1000 < now) throw errors.expired(expires, new Date(now).toISOString());
+  return { accessKeyId, signature, expires, key };
+}
+
 function v1Url(
   request: AuthRequest,
   targets: Target[],
   config: AuthConfig,
   now: number,
 ): { principal: Principal; target: Target } {
-  const params = new Map(request.query);
-  const accessKeyId = params.get("OSSAccessKeyId") ?? "";
-  const signature = params.get("Signature") ?? "";
-  const expires = params.get("Expires") ?? "";
-  if (accessKeyId === "" || signature === "" || expires === "") {
-    throw errors.accessDenied("OSSAccessKeyId, Signature and Expires must all be given in a signed URL.");
-  }
-  const key = lookUp(config, accessKeyId, params.get("security-token") ?? "", now);
-  if (!/^\d+$/.test(expires)) throw errors.invalidArgument("Expires is not a number.", "Expires", expires);
-  if (Number(expires) * 1000 < now) throw errors.expired(expires, new Date(now).toISOString());
+  const { accessKeyId, signature, expires, key } = presigned(request, { accessKeyId: "OSSAccessKeyId", signature: "Signature", expires: "Expires" }, config, now);
   return v1Verify(request, targets, [expires], key.secret, signature, { kind: "owner", accessKeyId, method: "v1-url" });
 }
 
@@ -193,15 +207,7 @@ function v2Url(
   now: number,
 ): { principal: Principal; target: Target } {
   const params = new Map(request.query);
-  const accessKeyId = params.get("x-oss-access-key-id") ?? "";
-  const expires = params.get("x-oss-expires") ?? "";
-  const signature = params.get("x-oss-signature") ?? "";
-  if (accessKeyId === "" || expires === "" || signature === "") {
-    throw errors.accessDenied("x-oss-access-key-id, x-oss-expires and x-oss-signature must all be given in a signed URL.");
-  }
-  const key = lookUp(config, accessKeyId, params.get("security-token") ?? "", now);
-  if (!/^\d+$/.test(expires)) throw errors.invalidArgument("x-oss-expires is not a number.", "x-oss-expires", expires);
-  if (Number(expires) * 1000 < now) throw errors.expired(expires, new Date(now).toISOString());
+  const { accessKeyId, signature, expires, key } = presigned(request, { accessKeyId: "x-oss-access-key-id", signature: "x-oss-signature", expires: "x-oss-expires" }, config, now);
   const additional = splitAdditional(params.get("x-oss-additional-headers") ?? "", request.headers);
   const signed = request.query.filter(([name]) => name !== "x-oss-signature");
   return v2Verify(request, signed, targets, expires, additional, key.secret, signature, { kind: "owner", accessKeyId, method: "v2-url" });
