@@ -7,7 +7,7 @@ export { objectNameProblem, prefixProblem } from "./names.ts";
 export { bufferParts, fileParts, partSizeFor, settleBody, streamParts, type Part } from "./parts.ts";
 export { resumingStream, type OpenedRead } from "./resume.ts";
 export { RequestScope } from "./cancel.ts";
-export { abortedPut, sendParts, uploadAbortError, uploadInParts, uploadStop, type MultipartProtocol, type MultipartUploadOptions, type PartDriverOptions, type SentObject } from "./part-driver.ts";
+export { abortedPut, putWhole, sendParts, uploadAbortError, uploadInParts, uploadStop, type MultipartProtocol, type MultipartUploadOptions, type PartDriverOptions, type SentObject, type WholePutProtocol } from "./part-driver.ts";
 export { backoffDelay, withRetries, RetriesExhausted, type RetryPolicy } from "./retry.ts";
 export type {
   ByteRange,

@@ -282,6 +282,63 @@ async function abandonUpload(protocol: MultipartProtocol, uploadId: string, poli
 }
 
 /** What a single-request upload sent: its size, and its MD5 (hex) when known. */
+/** How a Type sends one object in one request, and how it reads the answers (see putWhole). */
+export interface WholePutProtocol<T> {
+  /** Sends the object once, a body of its own per attempt. */
+  send(): Promise<T>;
+  etagOf(answer: T): string;
+  /** The object's facts as a HEAD finds them; undefined when there is none. */
+  head(): Promise<{ etag: string; size: number; lastModified: Date | undefined } | undefined>;
+  /** The HTTP status of the service's answer that an error carries, when there was one. */
+  statusOf(error: unknown): number | undefined;
+  /** What was sent: its size, and its MD5 (hex) where it is known without reading a file again. */
+  sent(): { size: number; md5Hex?: string };
+}
+
+/**
+ * Uploads an object in one request, with retries, and resolves with its ETag. An abort cuts the request while its
+ * body is on its way, so that the service never has all of it; once the body has gone out whole the service may
+ * store it whatever this process does, so the request is left to finish, and the error its answer (or a HEAD)
+ * makes says what became of the object.
+ */
+export async function putWhole<T>(
+  protocol: WholePutProtocol<T>,
+  options: { signal: AbortSignal | undefined; policy: RetryPolicy; isTransient: (error: unknown) => boolean },
+): Promise<string> {
+  const { signal } = options;
+  const scope = new RequestScope();
+  const since = Date.now();
+  let spared = false;
+  const stop = () => {
+    spared = scope.abortUnsent(uploadAbortError()) > 0;
+  };
+  signal?.addEventListener("abort", stop, { once: true });
+  const sent = () => ({ ...protocol.sent(), since });
+  const head = () => protocol.head();
+  let answer: T;
+  try {
+    answer = await withRetries(
+      () =>
+        scope.run(async () => {
+          signal?.throwIfAborted();
+          return protocol.send();
+        }),
+      options.policy,
+      options.isTransient,
+      signal,
+    );
+  } catch (error) {
+    if (!spared) throw error;
+    const status = protocol.statusOf(error instanceof RetriesExhausted ? error.last : error);
+    throw await abortedPut({ error, answered: typeof status === "number" && status > 0 }, head, sent());
+  } finally {
+    signal?.removeEventListener("abort", stop);
+  }
+  const etag = protocol.etagOf(answer);
+  if (spared) throw await abortedPut({ etag }, head, sent());
+  return etag;
+}
+
 export interface SentObject {
   size: number;
   md5Hex?: string;

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import type OSS from "ali-oss";
-import { Storage, StorageFailure, abortedPut, bufferParts, fileParts, partSizeFor, settleBody, streamParts, resumingStream, RequestScope, RetriesExhausted, withRetries } from "../Meta/index.ts";
+import { Storage, StorageFailure, bufferParts, fileParts, partSizeFor, putWhole, settleBody, streamParts, resumingStream, uploadAbortError, withRetries } from "../Meta/index.ts";
 import type { ByteRange, FailureFacts, ListEntry, ListPage, ObjectInfo, OpenedRead, Part, PutRequest, RetryPolicy, UploadBody } from "../Meta/index.ts";
 import type { ElementContext } from "../../../runtime/index.ts";
 import { makeClient, type ClientHandle } from "./client.ts";
@@ -43,7 +43,7 @@ export default class OssStorage<Config extends OssConfig = OssConfig> extends St
     const { multipartThreshold, partSize, timeout } = this.config;
     const headers = metaHeaders(request.meta);
     // A stream that stalls before its size is settled must not hold an aborted upload.
-    const dropSource = () => (body.kind === "stream" ? body.stream.destroy(abortError()) : undefined);
+    const dropSource = () => (body.kind === "stream" ? body.stream.destroy(uploadAbortError()) : undefined);
     request.signal?.addEventListener("abort", dropSource, { once: true });
     let settled;
     try {
@@ -64,57 +64,38 @@ export default class OssStorage<Config extends OssConfig = OssConfig> extends St
       return { ...(await uploadInParts({ ...this.#multipartBase(name, request, headers), parts })), size: settled.size };
     }
     const client = this.client;
-    // An abort cuts the request while its body is on its way, so that the service never has all of it; once the
-    // body has gone out whole the service may store it whatever this process does, so the request is left to
-    // finish and its answer (or a HEAD) tells what became of the object.
-    const scope = new RequestScope();
-    const startedAt = Date.now();
-    let spared = false;
-    const stop = () => {
-      spared = scope.abortUnsent(abortError()) > 0;
-    };
-    request.signal?.addEventListener("abort", stop, { once: true });
-    const sent = () => ({ size: settled.size, md5Hex: settled.kind === "buffer" ? createHash("md5").update(settled.data).digest("hex") : undefined, since: startedAt });
-    const head = async () => {
-      try {
-        const found = await withRetries(() => client.head(name, { timeout }), this.retryPolicy, isTransient);
-        const modified = headerOf(found.res.headers, "last-modified");
-        const size = Number(headerOf(found.res.headers, "content-length"));
-        return { etag: unquote(headerOf(found.res.headers, "etag") ?? ""), size, lastModified: modified === undefined ? undefined : new Date(modified) };
-      } catch (error) {
-        if ((error as { status?: unknown }).status === 404) return undefined;
-        throw error;
-      }
-    };
-    let result;
-    try {
-      result = await withRetries(
-        () =>
-          scope.run(async () => {
-            request.signal?.throwIfAborted();
-            // A buffer goes as it is (the client adds its Content-MD5); a file is streamed, opened anew per attempt.
-            if (settled.kind === "buffer") return client.put(name, settled.data, { mime: request.contentType, headers, timeout });
-            const body = createReadStream(settled.path, { highWaterMark: 1 << 20 });
-            try {
-              return await client.put(name, body, { contentLength: settled.size, mime: request.contentType, headers, timeout });
-            } finally {
-              if (!body.destroyed) body.destroy();
-            }
-          }),
-        this.retryPolicy,
-        isTransient,
-        request.signal,
-      );
-    } catch (error) {
-      if (!spared) throw error;
-      const inner = error instanceof RetriesExhausted ? error.last : error;
-      const status = (inner as { status?: unknown } | null)?.status;
-      throw await abortedPut({ error, answered: typeof status === "number" && status > 0 }, head, sent());
-    } finally {
-      request.signal?.removeEventListener("abort", stop);
-    }
-    const etag = unquote(headerOf(result.res.headers, "etag") ?? "");
-    if (spared) throw await abortedPut({ etag }, head, sent());
+    const etag = await putWhole(
+      {
+        // A buffer goes as it is (the client adds its Content-MD5); a file is streamed, opened anew per attempt.
+        async send() {
+          if (settled.kind === "buffer") return client.put(name, settled.data, { mime: request.contentType, headers, timeout });
+          const body = createReadStream(settled.path, { highWaterMark: 1 << 20 });
+          try {
+            return await client.put(name, body, { contentLength: settled.size, mime: request.contentType, headers, timeout });
+          } finally {
+            if (!body.destroyed) body.destroy();
+          }
+        },
+        etagOf: (answer) => unquote(headerOf(answer.res.headers, "etag") ?? ""),
+        head: async () => {
+          try {
+            const found = await withRetries(() => client.head(name, { timeout }), this.retryPolicy, isTransient);
+            const modified = headerOf(found.res.headers, "last-modified");
+            const size = Number(headerOf(found.res.headers, "content-length"));
+            return { etag: unquote(headerOf(found.res.headers, "etag") ?? ""), size, lastModified: modified === undefined ? undefined : new Date(modified) };
+          } catch (error) {
+            if ((error as { status?: unknown }).status === 404) return undefined;
+            throw error;
+          }
+        },
+        statusOf: (error) => {
+          const status = (error as { status?: unknown } | null)?.status;
+          return typeof status === "number" ? status : undefined;
+        },
+        sent: () => ({ size: settled.size, md5Hex: settled.kind === "buffer" ? createHash("md5").update(settled.data).digest("hex") : undefined }),
+      },
+      { signal: request.signal, policy: this.retryPolicy, isTransient },
+    );
     request.progress(settled.size);
     return { etag, size: settled.size };
   }
@@ -308,10 +289,4 @@ function compareNames(a: string, b: string): number {
   const x = Buffer.from(a, "utf8");
   const y = Buffer.from(b, "utf8");
   return Buffer.compare(x, y);
-}
-
-function abortError(): Error {
-  const error = new Error("The upload was aborted.");
-  error.name = "AbortError";
-  return error;
 }

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { Storage, StorageFailure, abortedPut, bufferParts, fileParts, partSizeFor, settleBody, streamParts, resumingStream, RequestScope, RetriesExhausted, withRetries } from "../Meta/index.ts";
+import { Storage, StorageFailure, bufferParts, fileParts, partSizeFor, putWhole, settleBody, streamParts, resumingStream, uploadAbortError, withRetries } from "../Meta/index.ts";
 import type { ByteRange, FailureFacts, ListEntry, ListPage, ObjectInfo, OpenedRead, Part, PutRequest, RetryPolicy, UploadBody } from "../Meta/index.ts";
 import type { ElementContext } from "../../../runtime/index.ts";
 import { makeClient, type ClientHandle } from "./client.ts";
@@ -51,7 +51,7 @@ export default class S3Storage<Config extends S3Config = S3Config> extends Stora
   protected override async putObject(name: string, body: UploadBody, request: PutRequest): Promise<{ etag: string; size: number }> {
     const { multipartThreshold, partSize } = this.config;
     // A stream that stalls before its size is settled must not hold an aborted upload.
-    const dropSource = () => (body.kind === "stream" ? body.stream.destroy(abortError()) : undefined);
+    const dropSource = () => (body.kind === "stream" ? body.stream.destroy(uploadAbortError()) : undefined);
     request.signal?.addEventListener("abort", dropSource, { once: true });
     let settled;
     try {
@@ -75,57 +75,35 @@ export default class S3Storage<Config extends S3Config = S3Config> extends Stora
     }
     // A buffer carries its Content-MD5, which the service checks; its hash is made once, not per attempt.
     const contentMd5 = settled.kind === "buffer" ? createHash("md5").update(settled.data).digest("base64") : undefined;
-    // An abort cuts the request while its body is on its way, so that the service never has all of it; once the
-    // body has gone out whole the service may store it whatever this process does, so the request is left to
-    // finish and its answer (or a HEAD) tells what became of the object.
-    const scope = new RequestScope();
-    const startedAt = Date.now();
-    let spared = false;
-    const stop = () => {
-      spared = scope.abortUnsent(abortError()) > 0;
-    };
-    request.signal?.addEventListener("abort", stop, { once: true });
     const bucket = this.config.bucketName;
-    const sent = { size: settled.size, md5Hex: contentMd5 === undefined ? undefined : Buffer.from(contentMd5, "base64").toString("hex"), since: startedAt };
-    const head = async () => {
-      try {
-        const found = await withRetries(() => client.send(new sdk.s3.HeadObjectCommand({ Bucket: bucket, Key: name })), this.retryPolicy, isTransient);
-        return { etag: unquote(found.ETag ?? ""), size: found.ContentLength ?? -1, lastModified: found.LastModified };
-      } catch (error) {
-        if ((error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode === 404) return undefined;
-        throw error;
-      }
-    };
-    let result;
-    try {
-      result = await withRetries(
-        () =>
-          scope.run(async () => {
-            request.signal?.throwIfAborted();
-            const common = { Bucket: bucket, Key: name, ContentType: request.contentType, Metadata: request.meta, ContentLength: settled.size };
-            if (settled.kind === "buffer") return client.send(new sdk.s3.PutObjectCommand({ ...common, Body: settled.data, ContentMD5: contentMd5 }));
-            // A file is streamed, opened anew per attempt.
-            const stream = createReadStream(settled.path, { highWaterMark: 1 << 20 });
-            try {
-              return await client.send(new sdk.s3.PutObjectCommand({ ...common, Body: stream }));
-            } finally {
-              if (!stream.destroyed) stream.destroy();
-            }
-          }),
-        this.retryPolicy,
-        isTransient,
-        request.signal,
-      );
-    } catch (error) {
-      if (!spared) throw error;
-      const inner = error instanceof RetriesExhausted ? error.last : error;
-      const status = (inner as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
-      throw await abortedPut({ error, answered: typeof status === "number" && status > 0 }, head, sent);
-    } finally {
-      request.signal?.removeEventListener("abort", stop);
-    }
-    const etag = unquote(result.ETag ?? "");
-    if (spared) throw await abortedPut({ etag }, head, sent);
+    const etag = await putWhole(
+      {
+        async send() {
+          const common = { Bucket: bucket, Key: name, ContentType: request.contentType, Metadata: request.meta, ContentLength: settled.size };
+          if (settled.kind === "buffer") return client.send(new sdk.s3.PutObjectCommand({ ...common, Body: settled.data, ContentMD5: contentMd5 }));
+          // A file is streamed, opened anew per attempt.
+          const stream = createReadStream(settled.path, { highWaterMark: 1 << 20 });
+          try {
+            return await client.send(new sdk.s3.PutObjectCommand({ ...common, Body: stream }));
+          } finally {
+            if (!stream.destroyed) stream.destroy();
+          }
+        },
+        etagOf: (answer) => unquote(answer.ETag ?? ""),
+        head: async () => {
+          try {
+            const found = await withRetries(() => client.send(new sdk.s3.HeadObjectCommand({ Bucket: bucket, Key: name })), this.retryPolicy, isTransient);
+            return { etag: unquote(found.ETag ?? ""), size: found.ContentLength ?? -1, lastModified: found.LastModified };
+          } catch (error) {
+            if (statusOf(error) === 404) return undefined;
+            throw error;
+          }
+        },
+        statusOf,
+        sent: () => ({ size: settled.size, md5Hex: contentMd5 === undefined ? undefined : Buffer.from(contentMd5, "base64").toString("hex") }),
+      },
+      { signal: request.signal, policy: this.retryPolicy, isTransient },
+    );
     request.progress(settled.size);
     return { etag, size: settled.size };
   }
@@ -313,8 +291,8 @@ function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
-function abortError(): Error {
-  const error = new Error("The upload was aborted.");
-  error.name = "AbortError";
-  return error;
+/** The HTTP status of the service's answer that an SDK error carries, when there was one. */
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === "number" ? status : undefined;
 }
