@@ -74,13 +74,15 @@ export function resolveTargets(hostHeader: string, path: string, addressing: Add
   return isBucketName(first) && addressing.bucketExists(first) ? [path_, cname] : [cname, path_];
 }
 
-function pathStyle(rest: string): Target {
+/** The target of a path-style request: the bucket is the first segment of the path after the leading `/`. */
+export function pathStyle(rest: string): Target {
   if (rest === "") return { bucket: undefined, key: "" };
   const slash = rest.indexOf("/");
   return slash < 0 ? { bucket: rest, key: "" } : { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
 }
 
-function hostName(hostHeader: string): string {
+/** The host name of a Host header, lower-cased, without its port or an IPv6 address's brackets. */
+export function hostName(hostHeader: string): string {
   const host = hostHeader.trim().toLowerCase();
   if (host.startsWith("[")) return host.slice(1, host.indexOf("]"));
   const colon = host.lastIndexOf(":");

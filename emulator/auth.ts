@@ -175,6 +175,20 @@ function v1Matches(secret: string, stringToSign: string, target: Target, signatu
   return safeEqual(v1Signature(secret, raw, "latin1"), signature);
 }
 
+/**
+ * The `name<separator>value` fields after `scheme` in an Authorization header, split at commas. The client writes
+ * no space after the commas; the documentation does: both are accepted.
+ */
+function authorizationFields(authorization: string, scheme: string, separator: ":" | "="): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const part of authorization.slice(scheme.length).split(",")) {
+    const at = part.indexOf(separator);
+    if (at < 0) throw errors.invalidArgument("Authorization header is invalid.", "Authorization", authorization);
+    fields.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
+  }
+  return fields;
+}
+
 function v2Header(
   request: AuthRequest,
   authorization: string,
@@ -182,12 +196,7 @@ function v2Header(
   config: AuthConfig,
   now: number,
 ): { principal: Principal; target: Target } {
-  const fields = new Map<string, string>();
-  for (const part of authorization.slice("OSS2 ".length).split(",")) {
-    const at = part.indexOf(":");
-    if (at < 0) throw errors.invalidArgument("Authorization header is invalid.", "Authorization", authorization);
-    fields.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
-  }
+  const fields = authorizationFields(authorization, "OSS2 ", ":");
   const accessKeyId = fields.get("AccessKeyId");
   const signature = fields.get("Signature");
   if (!accessKeyId || !signature) throw errors.invalidArgument("Authorization header is invalid.", "Authorization", authorization);
@@ -241,13 +250,7 @@ function v4Header(
   config: AuthConfig,
   now: number,
 ): { principal: Principal; target: Target } {
-  // The client writes no space after the commas; the documentation does. Accept both.
-  const fields = new Map<string, string>();
-  for (const part of authorization.slice("OSS4-HMAC-SHA256 ".length).split(",")) {
-    const at = part.indexOf("=");
-    if (at < 0) throw errors.invalidArgument("Authorization header is invalid.", "Authorization", authorization);
-    fields.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
-  }
+  const fields = authorizationFields(authorization, "OSS4-HMAC-SHA256 ", "=");
   const credential = fields.get("Credential");
   const signature = fields.get("Signature");
   if (!credential || !signature) {

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
-import { parseRequestUrl } from "../addressing.ts";
+import { hostName, parseRequestUrl, pathStyle } from "../addressing.ts";
 import type { AuthConfig } from "../auth.ts";
 import { Query, waitUnlessGone, type EmulatorState } from "../context.ts";
 import { holdAnswer } from "../faults.ts";
@@ -133,16 +133,7 @@ function addressOf(hostHeader: string, path: string, em: EmulatorState): { bucke
       }
     }
   }
-  if (rest === "") return { bucket: undefined, key: "" };
-  const slash = rest.indexOf("/");
-  return slash < 0 ? { bucket: rest, key: "" } : { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
-}
-
-function hostName(hostHeader: string): string {
-  const host = hostHeader.trim().toLowerCase();
-  if (host.startsWith("[")) return host.slice(1, host.indexOf("]"));
-  const colon = host.lastIndexOf(":");
-  return colon >= 0 && host.indexOf(":") === colon ? host.slice(0, colon) : host;
+  return pathStyle(rest);
 }
 
 // The canonical URI is the path encoded as S3 encodes it; a client that escapes differently (leaves `~` or `'`
