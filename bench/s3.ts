@@ -4,18 +4,16 @@
 // loads the AWS SDK. The server (s3rver, until the local server speaks S3) runs in a child process, so that its work
 // and memory are not counted as the element's.
 import { execFile } from "node:child_process";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { loadApp, type Storage } from "../index.ts";
 import { startS3rver, type RunningS3rver } from "../test/s3/s3rver.ts";
 import type { Benchmark, Figure } from "./figure.ts";
-import { median, noise } from "./measure.ts";
+import { median, noise, writeNoise } from "./measure.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -178,21 +176,4 @@ async function writeApp(dir: string): Promise<string> {
     }),
   );
   return dir;
-}
-
-/** `size` bytes of cheap noise (a pattern varied per MiB), written without holding them. */
-async function writeNoise(file: string, size: number): Promise<void> {
-  const block = noise(MiB);
-  let written = 0;
-  let counter = 0;
-  const chunks = new Readable({
-    read() {
-      if (written >= size) return void this.push(null);
-      const chunk = Buffer.from(block.subarray(0, Math.min(MiB, size - written)));
-      chunk.writeUInt32LE(counter++, 0);
-      written += chunk.length;
-      this.push(chunk);
-    },
-  });
-  await pipeline(chunks, createWriteStream(file));
 }

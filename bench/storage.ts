@@ -1,18 +1,16 @@
 // Storage figures: the element against the raw ali-oss client on the same local OSS server, in the same run, for
 // small and large uploads, and downloads (whole and streamed) of 4 KiB, 256 KiB, 8 MiB and 64 MiB; and how much a 1 GiB upload from a file raises this process's memory.
 // The server runs in a child process, so that its work and memory are not counted as the element's.
-import { createWriteStream } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import OSS from "ali-oss";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET } from "../emulator/index.ts";
 import { startOssEmulatorProcess } from "../emulator/process.ts";
 import { loadApp, type Storage } from "../index.ts";
 import type { Benchmark, Figure } from "./figure.ts";
-import { median, noise } from "./measure.ts";
+import { median, noise, writeNoise } from "./measure.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -156,22 +154,5 @@ async function writeApp(dir: string): Promise<string> {
     }),
   );
   return dir;
-}
-
-/** `size` bytes of cheap noise (a pattern varied per MiB), written without holding them. */
-async function writeNoise(file: string, size: number): Promise<void> {
-  const block = noise(MiB);
-  let written = 0;
-  let counter = 0;
-  const chunks = new Readable({
-    read() {
-      if (written >= size) return void this.push(null);
-      const chunk = Buffer.from(block.subarray(0, Math.min(MiB, size - written)));
-      chunk.writeUInt32LE(counter++, 0);
-      written += chunk.length;
-      this.push(chunk);
-    },
-  });
-  await pipeline(chunks, createWriteStream(file));
 }
 
