@@ -1,13 +1,12 @@
 // The S3 dialect obeys the hardening of the OSS side: an XML body past the 2 MiB limit is a clear 4xx, a header
 // value a response could not carry back is refused, and a client that leaves never stops the server. Each case
 // runs against a real `oss-emulator` process, so that a crash shows as an exit.
-import http from "node:http";
 import net from "node:net";
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET } from "../../emulator/index.ts";
 import { startOssEmulatorProcess, type OssEmulatorProcess } from "../../emulator/process.ts";
-import { clientFor } from "../emulator/helpers.ts";
+import { chunkedRequest, clientFor } from "../emulator/helpers.ts";
 import { patterned, rawS3, rejectionOf, s3ClientFor, signerFor, xmlText } from "./helpers.ts";
 
 const KEYS = { accessKeyId: DEFAULT_ACCESS_KEY_ID, accessKeySecret: DEFAULT_ACCESS_KEY_SECRET };
@@ -42,22 +41,6 @@ async function signedHead(port: number, method: string, path: string, headers: R
   const all = { host: `localhost:${port}`, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", ...headers };
   const signed = await signerFor(KEYS).sign({ method, protocol: "http:", hostname: "localhost", port, path, query: {}, headers: all });
   return `${method} ${path} HTTP/1.1\r\n${Object.entries(signed.headers).map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n`;
-}
-
-function chunkedS3Post(port: number, path: string, body: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const headers = { "transfer-encoding": "chunked", "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
-    const req = http.request({ host: "127.0.0.1", port, method: "POST", path, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.subarray(at, at + 64 * 1024));
-    req.end();
-  });
 }
 
 describe("the S3 dialect against a server process", () => {
@@ -95,7 +78,7 @@ describe("the S3 dialect against a server process", () => {
     });
 
     it("answers the same body sent chunked, with no length to refuse it by, with 400 MalformedXML", async () => {
-      const answer = await chunkedS3Post(server.port, `/${OPEN_BUCKET}/?delete`, HUGE_XML);
+      const answer = await chunkedRequest(server.port, `/${OPEN_BUCKET}/?delete`, { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }, HUGE_XML);
       expect(answer.status).toBe(400);
       expect(xmlText(answer.body, "Code")).toBe("MalformedXML");
       await stillServes();

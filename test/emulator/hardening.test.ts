@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_BUCKET } from "../../emulator/index.ts";
 import { startOssEmulatorProcess, type OssEmulatorProcess } from "../../emulator/process.ts";
-import { clientFor, patterned, rawRequest, signV1, xmlText, type Client } from "./helpers.ts";
+import { chunkedRequest, clientFor, patterned, rawRequest, signV1, xmlText, type Client } from "./helpers.ts";
 
 const keys = { accessKeyId: DEFAULT_ACCESS_KEY_ID, accessKeySecret: DEFAULT_ACCESS_KEY_SECRET };
 const OPEN_BUCKET = "open-bucket";
@@ -32,22 +32,6 @@ function untilClosed(port: number, head: string, body?: Buffer): Promise<string>
     socket.on("data", (text: string) => (answer += text));
     socket.on("error", () => undefined);
     socket.on("close", () => resolve(answer));
-  });
-}
-
-/** A request with a chunked body of `body`, `chunk` bytes at a time; resolves with the status and body text. */
-function chunkedRequest(port: number, path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method: "POST", path, headers: { ...headers, "transfer-encoding": "chunked" } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.subarray(at, at + 64 * 1024));
-    req.end();
   });
 }
 

@@ -273,3 +273,19 @@ export function presignV2(emulator: Pick<OssEmulator, "endpoint" | "accessKeyId"
   const search = Object.entries(query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
   return `${emulator.endpoint}/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}?${search}`;
 }
+
+/** A POST with a chunked body of `body`, 64 KiB at a time; resolves with the status and body text. */
+export function chunkedRequest(port: number, path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method: "POST", path, headers: { ...headers, "transfer-encoding": "chunked" } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.subarray(at, at + 64 * 1024));
+    req.end();
+  });
+}
